@@ -1,0 +1,4 @@
+import { main } from './main.ts';
+
+const code = await main();
+process.exitCode = code;

@@ -1,0 +1,5 @@
+/**
+ * `clusterkit/testing`: the deterministic simulator, workload generators and checkers, for
+ * testing clusterkit-based systems (and clusterkit itself) without real time or sockets.
+ */
+export * from './core/index.ts';
