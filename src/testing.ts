@@ -3,3 +3,6 @@
  * testing clusterkit-based systems (and clusterkit itself) without real time or sockets.
  */
 export * from './core/index.ts';
+export * from './sim/index.ts';
+export type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/index.ts';
+export { findScenario, SCENARIOS } from './scenarios/index.ts';
