@@ -1,10 +1,11 @@
 /**
  * `clusterkit sim register`: the durable register server under the nemesis, with a client
- * workload. `--nodes` is the number of client nodes. Checks: every acknowledged write survives
- * crashes (the recovered state equals what the history allows), the run converges after the
- * faults heal (the server answers), and the history is well-formed.
+ * workload. `--nodes` is the number of client nodes. Checks: the run converges after the faults
+ * heal (every client operation completes) and the client history is linearizable, which fails if
+ * an acknowledged write is lost in a crash or a reply exposes unsynced data.
  */
 import type { Rng } from '../core/rng.ts';
+import { checkLinearizable } from '../sim/checkers/linearizability.ts';
 import { historyToJsonLines } from '../sim/history.ts';
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
@@ -93,10 +94,13 @@ export const registerScenario: Scenario = {
     const run = runRegister(options);
     const counts = run.workload.counts();
     const history = run.workload.history();
+    const check = checkLinearizable(history);
+    const ok = check.outcome === 'linearizable';
+    const why = check.outcome === 'not-linearizable' ? ` NOT LINEARIZABLE on key ${check.failure.key}: ${check.failure.reason}` : check.outcome === 'unknown' ? ` linearizability unknown: ${check.detail}` : '';
     return {
-      ok: true,
+      ok,
       seed: options.seed,
-      headline: `register: ${run.workload.invokedCount} ops (${counts.ok} ok, ${counts.fail} fail, ${counts.info} info), ${run.sim.stats.crashes} crashes, converged ${run.convergeMs.toFixed(1)} ms after heal`,
+      headline: `register: ${run.workload.invokedCount} ops (${counts.ok} ok, ${counts.fail} fail, ${counts.info} info), ${run.sim.stats.crashes} crashes, converged ${run.convergeMs.toFixed(1)} ms after heal, history ${check.outcome}${why}${ok ? '' : `\n  replay: ${run.sim.failure('').message.split('replay: ')[1] ?? ''}`}`,
       summary: {
         ops: run.workload.invokedCount,
         ok: counts.ok,
@@ -108,6 +112,7 @@ export const registerScenario: Scenario = {
         messagesDelivered: run.sim.stats.messagesDelivered,
         dropped: run.sim.stats.droppedLoss + run.sim.stats.droppedPartition + run.sim.stats.droppedDown,
         convergeMs: Number(run.convergeMs.toFixed(3)),
+        linearizable: check.outcome,
         traceHash: run.sim.traceHash().slice(0, 16),
       },
       details: run.nemesis.log.map(([t, what]) => `${t.toFixed(1)} ms  ${what}`),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkLinearizable } from '../../src/sim/checkers/linearizability.ts';
 import { ALL_FAULTS } from '../../src/sim/nemesis.ts';
 import type { HistoryEvent } from '../../src/sim/history.ts';
 import { encodeRecord, scanLog } from '../../src/scenarios/register.ts';
@@ -48,7 +49,7 @@ describe('sim/register: the tiny protocol under the nemesis', () => {
     assert.deepEqual(scanLog(flipped).records.map((r) => r.value), [1]);
   });
 
-  it('converges after every fault and records a well-formed history (40 seeds)', () => {
+  it('converges after every fault and its history is well-formed and linearizable (40 seeds)', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const run = runRegister(opts(seed));
       assert.ok(run.workload.finished, `seed ${seed}: workload finished`);
@@ -57,6 +58,8 @@ describe('sim/register: the tiny protocol under the nemesis', () => {
       assertWellFormed(history);
       const c = run.workload.counts();
       assert.ok(c.ok > 0, `seed ${seed}: some ops succeed`);
+      const check = checkLinearizable(history);
+      assert.equal(check.outcome, 'linearizable', `seed ${seed}: ${JSON.stringify(check.outcome === 'not-linearizable' ? check.failure : check)}`);
     }
   });
 
@@ -77,5 +80,23 @@ describe('sim/register: the tiny protocol under the nemesis', () => {
     const b = runRegister(opts(11));
     assert.equal(a.sim.traceHash(), b.sim.traceHash());
     assert.deepEqual(a.workload.history(), b.workload.history());
+  });
+
+  it('the unsafe variant (reply before fsync) loses acknowledged writes in crashes, and the checker sees it', () => {
+    let violations = 0;
+    const failing: number[] = [];
+    for (let seed = 1; seed <= 40; seed++) {
+      const run = runRegister(opts(seed, { faults: ['crash'], params: { unsafe: 'true' } }));
+      if (checkLinearizable(run.workload.history()).outcome === 'not-linearizable') {
+        violations++;
+        failing.push(seed);
+      }
+    }
+    assert.ok(violations >= 3, `expected lost acknowledged writes in several seeds, got ${violations}`);
+    // And the safe server under the very same seeds and faults is linearizable.
+    for (const seed of failing) {
+      const safe = runRegister(opts(seed, { faults: ['crash'] }));
+      assert.equal(checkLinearizable(safe.workload.history()).outcome, 'linearizable', `seed ${seed}`);
+    }
   });
 });
