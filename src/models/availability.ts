@@ -222,6 +222,8 @@ export interface AvailabilityRow {
   /** Seed section the formula comes from, or `beyond seed`. */
   readonly source: string;
   readonly availability: number;
+  /** 1 - availability, computed without cancellation (keeps the nines of A close to 1). */
+  readonly unavailability: number;
   /** What the model assumes about the system: when it is the right one. */
   readonly assumption: string;
 }
@@ -243,65 +245,73 @@ export function compareAvailability(spec: ClusterSpec): AvailabilityRow[] {
   const needed = spec.workersNeeded ?? workers.length;
   checkCount('workersNeeded', needed, 0, workers.length);
   const rows: AvailabilityRow[] = [];
+  // Unavailabilities of the parts, each computed directly so rows near 1 keep their precision.
+  const workersAll = seriesAvailability(workers);
+  const mastersAnyDown = parallelUnavailability(masters);
+  const quorumDown = fewerThanKOfN(masters, majorityOf(masters.length));
+  const workersShort = fewerThanKOfN(workers, needed);
+  const row = (r: Omit<AvailabilityRow, 'availability'>): AvailabilityRow => ({ ...r, availability: 1 - r.unavailability });
   if (masters.length === 1) {
-    rows.push({
-      id: 'seed-central',
-      model: 'centralized (seed)',
-      formula: 'A_M · Π A_wi',
-      source: '04.2.1, 04.3.1',
-      availability: centralAvailability(masters[0] ?? 0, workers),
-      assumption: 'one master and every worker must be up',
-    });
+    rows.push(
+      row({
+        id: 'seed-central',
+        model: 'centralized (seed)',
+        formula: 'A_M · Π A_wi',
+        source: '04.2.1, 04.3.1',
+        unavailability: 1 - centralAvailability(masters[0] ?? 0, workers),
+        assumption: 'one master and every worker must be up',
+      }),
+    );
   }
   rows.push(
-    {
+    row({
       id: 'seed-hybrid',
       model: 'hybrid (seed)',
       formula: '(1 - Π(1 - A_mi)) · Π A_wj',
       source: '04.3.3',
-      availability: hybridAvailability(masters, workers),
+      unavailability: 1 - workersAll + mastersAnyDown * workersAll,
       assumption: 'any one master suffices and every worker must be up',
-    },
-    {
+    }),
+    row({
       id: 'seed-general',
       model: 'general (seed)',
       formula: 'Π A_mi · Π A_nj',
       source: '04.3.4',
-      availability: generalClusterAvailability(masters, workers),
+      unavailability: 1 - generalClusterAvailability(masters, workers),
       assumption: 'every manager and every node must be up',
-    },
-    {
+    }),
+    row({
       id: 'seed-distributed',
       model: 'distributed (seed)',
       formula: '1 - Π(1 - A_i) over all nodes',
       source: '04.2.4, 04.3.2',
-      availability: replicationAvailability([...masters, ...workers]),
+      unavailability: parallelUnavailability([...masters, ...workers]),
       assumption: 'any single node can serve everything (read-any replication); wrong for a quorum system',
-    },
-    {
+    }),
+    row({
       id: 'quorum-all-workers',
       model: 'master quorum, all workers',
       formula: 'P(up masters > |M|/2) · Π A_wj',
       source: 'beyond seed (04.6.4 commit rule)',
-      availability: hybridQuorumAvailability({ masterAvailabilities: masters, workerAvailabilities: workers }),
+      unavailability: 1 - workersAll + quorumDown * workersAll,
       assumption: 'masters run a Raft/etcd control plane that needs a majority; every worker needed',
-    },
-    {
+    }),
+    row({
       id: 'quorum-m-of-n',
       model: `master quorum, ${needed} of ${workers.length} workers`,
       formula: 'P(up masters > |M|/2) · P(up workers ≥ m)',
       source: 'beyond seed (Poisson-binomial)',
-      availability: hybridQuorumAvailability({ masterAvailabilities: masters, workerAvailabilities: workers, workersNeeded: needed }),
+      unavailability: quorumDown + workersShort - quorumDown * workersShort,
       assumption: 'a majority of masters and at least m workers must be up',
-    },
-    {
+    }),
+    row({
       id: 'control-plane-quorum',
       model: 'control plane only (majority)',
       formula: 'P(up masters > |M|/2)',
       source: 'beyond seed (04.6.4 commit rule)',
-      availability: majorityQuorumAvailability(masters),
+      unavailability: quorumDown,
       assumption: 'the cluster can accept changes (schedule, write config) while a master majority is up',
-    },
+    }),
   );
   return rows;
 }
