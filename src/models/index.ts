@@ -11,3 +11,4 @@ export * from './quorum.ts';
 export * from './loadBalancing.ts';
 export * from './monteCarlo.ts';
 export * from './advisor.ts';
+export * from './consistency.ts';

@@ -102,3 +102,51 @@ export function flexibleQuorumChoices(voters: number, nodeAvailability?: number)
   for (let q2 = 1; q2 <= voters; q2++) out.push(describeFlexible(voters, voters - q2 + 1, q2, nodeAvailability));
   return out;
 }
+
+/** The last entry of a node's log: what Raft compares in an election. */
+export interface LogPosition {
+  readonly lastLogTerm: number;
+  readonly lastLogIndex: number;
+}
+
+/**
+ * Raft §5.4.1: a voter grants its vote only if the candidate's log is at least as up to date as
+ * its own: a later last term wins; with equal last terms, the longer log wins.
+ */
+export function isAtLeastAsUpToDate(candidate: LogPosition, voter: LogPosition): boolean {
+  if (candidate.lastLogTerm !== voter.lastLogTerm) return candidate.lastLogTerm > voter.lastLogTerm;
+  return candidate.lastLogIndex >= voter.lastLogIndex;
+}
+
+/**
+ * Seed 04.6.4 writes the election as `Leader = argmax_i {term_i, log_index_i}`. Read
+ * lexicographically on (last log term, last log index) this is the most up-to-date log; Raft
+ * does not elect that node directly, but it is the one every voter would accept. Returns the
+ * indices of all nodes tied at the maximum.
+ */
+export function mostUpToDate(logs: readonly LogPosition[]): number[] {
+  if (logs.length === 0) throw new InvalidArgumentError('logs must describe at least one node');
+  let best: number[] = [0];
+  logs.forEach((log, i) => {
+    if (i === 0) return;
+    const top = logs[best[0] ?? 0] as LogPosition;
+    if (isAtLeastAsUpToDate(log, top) && isAtLeastAsUpToDate(top, log)) best.push(i);
+    else if (isAtLeastAsUpToDate(log, top)) best = [i];
+  });
+  return best;
+}
+
+/**
+ * Which nodes could win an election if all nodes were up: those whose log at least a majority
+ * (counting their own vote) would accept. Any of them may win, not only the argmax: Raft needs a
+ * majority of votes, not the single most up-to-date log.
+ */
+export function possibleLeaders(logs: readonly LogPosition[]): number[] {
+  const majority = Math.floor(logs.length / 2) + 1;
+  const out: number[] = [];
+  logs.forEach((candidate, i) => {
+    const votes = logs.filter((voter) => isAtLeastAsUpToDate(candidate, voter)).length;
+    if (votes >= majority) out.push(i);
+  });
+  return out;
+}

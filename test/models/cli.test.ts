@@ -143,6 +143,11 @@ describe('cli: clusterkit model connectivity|discovery|gossip|quorum|lb', () => 
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^5 +3 +2 /m);
     assert.match(r.stdout, /do NOT intersect/);
+    const election = await cli('model', 'quorum', '--logs', '3:7,3:6,3:6,2:9,2:4', '--json');
+    assert.deepEqual((JSON.parse(election.stdout) as { election: unknown }).election, { mostUpToDate: [1], possibleLeaders: [1, 2, 3] });
+    const mismatch = await cli('model', 'quorum', '--voters', '3', '--logs', '1:1,1:2');
+    assert.equal(mismatch.code, 2);
+    assert.match(mismatch.stderr, /--logs lists 2 nodes but --voters is 3/);
     const bad = await cli('model', 'quorum', '--voters', '3', '--acks', '4');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--acks must be in \[0, 3\]/);

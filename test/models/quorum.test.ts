@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
-import { flexibleQuorum, flexibleQuorumChoices, isCommitted, quorumsIntersect, summarizeQuorum, toleratedFailures } from '../../src/models/quorum.ts';
+import {
+  flexibleQuorum,
+  flexibleQuorumChoices,
+  isAtLeastAsUpToDate,
+  isCommitted,
+  mostUpToDate,
+  possibleLeaders,
+  quorumsIntersect,
+  summarizeQuorum,
+  toleratedFailures,
+} from '../../src/models/quorum.ts';
 
 describe('models/quorum: seed 04.6.4 committed ⇔ |{n_i has log}| > |N|/2', () => {
   it('3 voters commit at 2 acks, not 1; 4 voters need 3', () => {
@@ -42,5 +52,30 @@ describe('models/quorum: Flexible Paxos (Howard et al. 2016), |Q1| + |Q2| > N', 
       assert.equal(c.q1 + c.q2, 6);
       assert.equal(c.intersects, true);
     }
+  });
+});
+
+describe('models/quorum: seed 04.6.4 Leader = argmax {term_i, log_index_i} and Raft §5.4.1', () => {
+  it('the later last term beats the longer log', () => {
+    assert.equal(isAtLeastAsUpToDate({ lastLogTerm: 3, lastLogIndex: 5 }, { lastLogTerm: 2, lastLogIndex: 9 }), true);
+    assert.equal(isAtLeastAsUpToDate({ lastLogTerm: 2, lastLogIndex: 9 }, { lastLogTerm: 3, lastLogIndex: 5 }), false);
+    assert.deepEqual(
+      mostUpToDate([
+        { lastLogTerm: 2, lastLogIndex: 9 },
+        { lastLogTerm: 3, lastLogIndex: 5 },
+        { lastLogTerm: 3, lastLogIndex: 5 },
+      ]),
+      [1, 2],
+    );
+  });
+  it('any node a majority would vote for can win, not only the argmax', () => {
+    const logs = [
+      { lastLogTerm: 3, lastLogIndex: 7 },
+      { lastLogTerm: 3, lastLogIndex: 6 },
+      { lastLogTerm: 3, lastLogIndex: 6 },
+      { lastLogTerm: 2, lastLogIndex: 9 },
+      { lastLogTerm: 2, lastLogIndex: 4 },
+    ];
+    assert.deepEqual(possibleLeaders(logs), [0, 1, 2]);
   });
 });

@@ -54,7 +54,16 @@ import {
   weightedShare,
 } from '../../models/loadBalancing.ts';
 import { monteCarloAvailability, type NodeReliability, type Structure } from '../../models/monteCarlo.ts';
-import { flexibleQuorum, flexibleQuorumChoices, isCommitted, QUORUM_NODES_MAX, summarizeQuorum } from '../../models/quorum.ts';
+import {
+  flexibleQuorum,
+  flexibleQuorumChoices,
+  isCommitted,
+  type LogPosition,
+  mostUpToDate,
+  possibleLeaders,
+  QUORUM_NODES_MAX,
+  summarizeQuorum,
+} from '../../models/quorum.ts';
 import { type ChartSeries, writeLineChart } from '../chart.ts';
 import { durationFlag, floatFlag, intFlag, printJson, probabilityFlag, table, UsageError } from '../util.ts';
 
@@ -433,8 +442,19 @@ async function gossipAction(o: GossipOpts): Promise<void> {
   );
 }
 
+/** `term:index,term:index,...`: each node's last log term and index. */
+function logsFlag(flag: string) {
+  return (value: string): LogPosition[] =>
+    value.split(',').map((part) => {
+      const m = /^\s*(\d+):(\d+)\s*$/.exec(part);
+      if (!m) throw new CommanderInvalidArgument(`${flag} must be a comma-separated list of term:index pairs of non-negative integers, got ${JSON.stringify(part)}`);
+      return { lastLogTerm: Number(m[1]), lastLogIndex: Number(m[2]) };
+    });
+}
+
 interface QuorumOpts {
-  voters: number;
+  logs?: LogPosition[];
+  voters?: number;
   acks?: number;
   q1?: number;
   q2?: number;
@@ -444,7 +464,12 @@ interface QuorumOpts {
 }
 
 async function quorumAction(o: QuorumOpts): Promise<void> {
-  const n = o.voters;
+  if (o.logs && o.voters !== undefined && o.logs.length !== o.voters) {
+    throw new UsageError(`--logs lists ${o.logs.length} nodes but --voters is ${o.voters}: give one term:index per voter`);
+  }
+  const n = o.logs?.length ?? o.voters ?? 5;
+  if (n > QUORUM_NODES_MAX) throw new UsageError(`--logs must list at most ${QUORUM_NODES_MAX} nodes`);
+  const election = o.logs ? { mostUpToDate: mostUpToDate(o.logs).map((i) => i + 1), possibleLeaders: possibleLeaders(o.logs).map((i) => i + 1) } : undefined;
   if (o.acks !== undefined && o.acks > n) throw new UsageError(`--acks must be in [0, ${n}] (the number of voters), got ${o.acks}`);
   if ((o.q1 === undefined) !== (o.q2 === undefined)) throw new UsageError('--q1 and --q2 go together: give both or neither');
   if (o.q1 !== undefined && (o.q1 < 1 || o.q1 > n)) throw new UsageError(`--q1 must be in [1, ${n}], got ${o.q1}`);
@@ -483,6 +508,7 @@ async function quorumAction(o: QuorumOpts): Promise<void> {
       seedAnyOneAvailability: seedAnyAvailability,
       ...(committed === undefined ? {} : { acks: o.acks, committed }),
       ...(chosen ? { flexible: chosen } : {}),
+      ...(election ? { election } : {}),
       flexibleChoices: choices,
     });
     return;
@@ -505,6 +531,13 @@ async function quorumAction(o: QuorumOpts): Promise<void> {
       choices.map((c) => [c.q1, c.q2, `${c.electionFailuresTolerated} down`, `${c.replicationFailuresTolerated} down`, formatAvailability(c.electionAvailability ?? 0), formatAvailability(c.replicationAvailability ?? 0)]),
     ),
   );
+  if (election) {
+    out('');
+    out(`Seed 04.6.4: Leader = argmax {term, log_index}: node(s) ${election.mostUpToDate.join(', ')} (numbered from 1) have the most up-to-date log.`);
+    out(
+      `Raft §5.4.1: a voter accepts a candidate whose last log term is later, or equal with an index at least as long; node(s) ${election.possibleLeaders.join(', ')} can collect a majority and win.`,
+    );
+  }
   if (chosen) {
     out('');
     out(
@@ -736,7 +769,8 @@ export function registerModels(program: Command): void {
     model
       .command('quorum')
       .description('seed 04.6.4/04.6.5 majority commit rule, tolerated failures, Flexible Paxos intersection')
-      .option('--voters <n>', 'number of voters', intFlag('--voters', { min: 1, max: QUORUM_NODES_MAX }), 5)
+      .option('--voters <n>', 'number of voters (default 5, or the number of --logs)', intFlag('--voters', { min: 1, max: QUORUM_NODES_MAX }))
+      .option('--logs <term:index,...>', "each voter's last log term and index: who can win an election", logsFlag('--logs'))
       .option('--acks <n>', 'check whether this many acknowledgements commit', intFlag('--acks', { min: 0, max: QUORUM_NODES_MAX }))
       .option('--q1 <n>', 'Flexible Paxos election quorum (with --q2)', intFlag('--q1', { min: 1, max: QUORUM_NODES_MAX }))
       .option('--q2 <n>', 'Flexible Paxos replication quorum (with --q1)', intFlag('--q2', { min: 1, max: QUORUM_NODES_MAX }))
