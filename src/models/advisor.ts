@@ -301,7 +301,9 @@ function discoveryChoice(req: Requirements, workload: Workload): Choice & { perR
       ? ['OpenStack Service Discovery', 'Consul']
       : model === 'client-side'
         ? ['Kubernetes Service (ClusterIP, endpoints watched by the client)', 'Consul Client']
-        : ['Kubernetes Service', 'CoreDNS', 'etcd'];
+        : workload === 'sandbox'
+          ? ['Service', 'CoreDNS']
+          : ['Kubernetes Service', 'CoreDNS', 'etcd'];
   if (workload !== 'vm') reasons.push('seed 04.5.4: Kubernetes Service < 1 ms, CoreDNS < 10 ms');
   return { model: `${model} discovery (04.5.${model === 'client-side' ? 1 : model === 'server-side' ? 2 : 3})`, technologies, reasons, perRequestMs };
 }
