@@ -402,7 +402,9 @@ export function advise(requirements: Requirements): Advice {
     }
     topologyReasons.push(
       `the seed's ${chosen.seedFormula} would give ${chosen.seedAvailability.toPrecision(6)} for the same machines`,
-      scale === 'large' ? 'seed 04.8: 大规模集群 → Kubernetes' : 'seed 04.8: 小规模集群 → 混合集群模型（K3s）',
+      scale === 'large'
+        ? 'seed 04.8 names Kubernetes for large clusters (大规模集群 → 分布式集群模型（Kubernetes）); the topology itself is chosen by the availability computed above'
+        : 'seed 04.8 names K3s for small clusters (小规模集群 → 混合集群模型（K3s）); the topology itself is chosen by the availability computed above',
       ...chosen.notes,
     );
   } else {

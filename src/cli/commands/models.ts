@@ -122,7 +122,25 @@ function formatDowntime(a: number, unavailability?: number): string {
   return `${(minutes * 60).toFixed(1)} s`;
 }
 
+let stdoutGuarded = false;
+
+/** `clusterkit model ... | head` closes the pipe early: end quietly instead of crashing on EPIPE. */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
+function json(value: unknown): void {
+  guardStdout();
+  printJson(value);
+}
+
 function out(text: string): void {
+  guardStdout();
   process.stdout.write(`${text}\n`);
 }
 
@@ -221,7 +239,7 @@ async function availabilityAction(o: AvailabilityOpts): Promise<void> {
   if (o.svg) await availabilityChart(o.svg, masterAs, workerAs, needed, o.maxWorkers ?? Math.max(20, workerAs.length));
 
   if (o.json) {
-    printJson({
+    json({
       masters: masterAs,
       workers: workerAs,
       workersNeeded: needed,
@@ -333,7 +351,7 @@ async function connectivityAction(o: ConnectivityOpts): Promise<void> {
     await writeLineChart(o.svg, { title: 'Average shortest path against nodes', xTitle: 'nodes', yTitle: 'average path length (hops)', series, xScale: 'log', yScale: 'log' });
   }
   if (o.json) {
-    printJson({ seed: o.seed, formula: 'C = 2|E| / (|V|(|V|-1))', source: '04.2.2, 04.4.4', rows: rows.map((r) => ({ ...r, diameter: Number.isFinite(r.diameter) ? r.diameter : null })) });
+    json({ seed: o.seed, formula: 'C = 2|E| / (|V|(|V|-1))', source: '04.2.2, 04.4.4', rows: rows.map((r) => ({ ...r, diameter: Number.isFinite(r.diameter) ? r.diameter : null })) });
     return;
   }
   out(`Seed 04.4.4: C = 2|E| / (|V|(|V|-1)); chain gives 2/n = ${(2 / o.nodes).toPrecision(6)} at n = ${o.nodes}. Random topologies use --seed ${o.seed}.`);
@@ -371,7 +389,7 @@ async function discoveryAction(o: DiscoveryOpts): Promise<void> {
     });
   }
   if (o.json) {
-    printJson({ formula: 'L = L_register + L_query + L_select', source: '04.5.4', inputs, rows });
+    json({ formula: 'L = L_register + L_query + L_select', source: '04.5.4', inputs, rows });
     return;
   }
   out('Seed 04.5.4: L_discovery = L_register + L_query + L_select (register is paid once per instance; a request pays query + select).');
@@ -415,7 +433,7 @@ async function gossipAction(o: GossipOpts): Promise<void> {
     });
   }
   if (o.json) {
-    printJson({ source: '04.6.6', seed: o.seed, rounds: rows, rumorMongering: residues });
+    json({ source: '04.6.6', seed: o.seed, rounds: rows, rumorMongering: residues });
     return;
   }
   const formula: Record<(typeof GOSSIP_MODES)[number], string> = {
@@ -500,7 +518,7 @@ async function quorumAction(o: QuorumOpts): Promise<void> {
     });
   }
   if (o.json) {
-    printJson({
+    json({
       source: '04.6.4, 04.6.5',
       ...summary,
       nodeAvailability: a,
@@ -573,7 +591,7 @@ function lbAction(o: LbOpts): void {
   const lc = o.connections ? leastConnectionsIndex(o.connections) + 1 : undefined;
   const ch = (o.keys ?? []).map((key) => ({ key, instance: consistentHashIndex(key, names) + 1 }));
   if (o.json) {
-    printJson({
+    json({
       source: '04.7.4',
       instances: names,
       roundRobin: rr,
@@ -647,7 +665,7 @@ function adviseAction(o: AdviseOpts): void {
     );
   }
   if (o.json) {
-    printJson(advice);
+    json(advice);
     return;
   }
   printAdvice(advice, advice.topology);
