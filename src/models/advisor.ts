@@ -23,17 +23,17 @@ import {
   majorityOf,
   parallelAvailability,
   replicationAvailability,
-  uniform,
+  sameAvailability,
   upCountDistribution,
 } from './availability.ts';
 import { compareDiscovery, DEFAULT_DISCOVERY_INPUTS, type DiscoveryInputs, type DiscoveryModel } from './discovery.ts';
 
 export const CONSISTENCY_NEEDS = ['strong', 'eventual', 'causal'] as const;
 export type ConsistencyNeed = (typeof CONSISTENCY_NEEDS)[number];
-export const WORKLOADS = ['vm', 'container', 'sandbox'] as const;
-export type Workload = (typeof WORKLOADS)[number];
-export const SCALES = ['small', 'large'] as const;
-export type Scale = (typeof SCALES)[number];
+export const ADVISOR_WORKLOADS = ['vm', 'container', 'sandbox'] as const;
+export type WorkloadKind = (typeof ADVISOR_WORKLOADS)[number];
+export const ADVISOR_SCALES = ['small', 'large'] as const;
+export type ClusterScale = (typeof ADVISOR_SCALES)[number];
 
 /** Above this many machines the advisor treats a cluster as large when no scale is given. */
 export const LARGE_CLUSTER_NODES_MIN = 50;
@@ -41,15 +41,15 @@ export const LARGE_CLUSTER_NODES_MIN = 50;
 export const RAFT_VOTERS_MAX = 7;
 export const ADVISOR_NODES_MAX = 100_000;
 
-export interface Requirements {
+export interface AdvisorRequirements {
   /** Machines available for the whole cluster (control plane and workloads). */
   readonly nodes: number;
   /** Target availability of the service, in (0, 1). */
   readonly targetAvailability: number;
   readonly consistency: ConsistencyNeed;
-  readonly workload: Workload;
+  readonly workload: WorkloadKind;
   /** Small or large cluster; derived from `nodes` when absent. */
-  readonly scale?: Scale;
+  readonly scale?: ClusterScale;
   /** Budget for discovery + balancing per request, in ms. */
   readonly latencyBudgetMs?: number;
   /** Availability of one machine; default 0.99. */
@@ -60,10 +60,10 @@ export interface Requirements {
   readonly discoveryInputs?: DiscoveryInputs;
 }
 
-export type CandidateKind = 'centralized' | 'stacked' | 'hybrid-3' | 'hybrid-5';
+export type TopologyCandidateKind = 'centralized' | 'stacked' | 'hybrid-3' | 'hybrid-5';
 
-export interface Candidate {
-  readonly kind: CandidateKind;
+export interface TopologyCandidate {
+  readonly kind: TopologyCandidateKind;
   /** Seed model and section. */
   readonly seedModel: string;
   readonly dedicatedMasters: number;
@@ -84,31 +84,31 @@ export interface Candidate {
   readonly notes: readonly string[];
 }
 
-export interface Choice {
+export interface AdvisorChoice {
   readonly model: string;
   readonly technologies: readonly string[];
   readonly reasons: readonly string[];
 }
 
 export interface Advice {
-  readonly requirements: Required<Omit<Requirements, 'discoveryInputs' | 'latencyBudgetMs'>> & { readonly latencyBudgetMs?: number };
-  readonly candidates: readonly Candidate[];
+  readonly requirements: Required<Omit<AdvisorRequirements, 'discoveryInputs' | 'latencyBudgetMs'>> & { readonly latencyBudgetMs?: number };
+  readonly candidates: readonly TopologyCandidate[];
   /** The chosen candidate, or undefined if none reaches the target. */
-  readonly topology?: Candidate;
+  readonly topology?: TopologyCandidate;
   /** Best availability any candidate reaches (for "impossible target" messages). */
   readonly bestAvailability: number;
   /** Why the topology was chosen (or why none was). */
   readonly topologyReasons: readonly string[];
-  readonly consistency: Choice;
-  readonly discovery: Choice & { readonly perRequestMs: number };
-  readonly loadBalancing: Choice;
+  readonly consistency: AdvisorChoice;
+  readonly discovery: AdvisorChoice & { readonly perRequestMs: number };
+  readonly loadBalancing: AdvisorChoice;
   readonly warnings: readonly string[];
 }
 
 /** P(majority of the first `voters` up AND at least `needed` of all `n` up) for identical machines. */
 function stackedAvailability(n: number, voters: number, needed: number, a: number, rule: 'majority' | 'any'): number {
-  const voterPmf = upCountDistribution(uniform(voters, a));
-  const restPmf = upCountDistribution(uniform(n - voters, a));
+  const voterPmf = upCountDistribution(sameAvailability(voters, a));
+  const restPmf = upCountDistribution(sameAvailability(n - voters, a));
   const quorum = rule === 'majority' ? majorityOf(voters) : 1;
   let total = 0;
   voterPmf.forEach((pv, upVoters) => {
@@ -124,7 +124,7 @@ function largestOddAtMost(n: number): number {
   return n % 2 === 1 ? n : n - 1;
 }
 
-function topologyTechnologies(kind: CandidateKind, workload: Workload, scale: Scale): string[] {
+function topologyTechnologies(kind: TopologyCandidateKind, workload: WorkloadKind, scale: ClusterScale): string[] {
   switch (workload) {
     case 'vm':
       switch (kind) {
@@ -160,20 +160,20 @@ function topologyTechnologies(kind: CandidateKind, workload: Workload, scale: Sc
   }
 }
 
-function buildCandidates(req: Required<Omit<Requirements, 'discoveryInputs' | 'latencyBudgetMs'>>): Candidate[] {
+function buildCandidates(req: Required<Omit<AdvisorRequirements, 'discoveryInputs' | 'latencyBudgetMs'>>): TopologyCandidate[] {
   const { nodes: n, nodeAvailability: a, capacityNeeded, consistency, workload, scale, targetAvailability } = req;
   const strong = consistency === 'strong';
   const rule = strong ? 'majority' : 'any';
-  const out: Candidate[] = [];
+  const out: TopologyCandidate[] = [];
   const seedMasterRule = strong ? 'P(up masters > |M|/2)' : '1 - Π(1 - A_mi)';
-  const add = (c: Omit<Candidate, 'meetsTarget' | 'technologies'>) => {
+  const add = (c: Omit<TopologyCandidate, 'meetsTarget' | 'technologies'>) => {
     out.push({ ...c, meetsTarget: c.availability >= targetAvailability, technologies: topologyTechnologies(c.kind, workload, scale) });
   };
   // Centralized: one master, the rest workers (a single machine is its own worker).
   {
     const workers = Math.max(n - 1, n === 1 ? 1 : 0);
     const needed = Math.ceil(capacityNeeded * workers);
-    const availability = n === 1 ? a : a * atLeastKOfN(uniform(workers, a), needed);
+    const availability = n === 1 ? a : a * atLeastKOfN(sameAvailability(workers, a), needed);
     add({
       kind: 'centralized',
       seedModel: 'centralized / master–slave (04.2.1, 04.3.1)',
@@ -181,7 +181,7 @@ function buildCandidates(req: Required<Omit<Requirements, 'discoveryInputs' | 'l
       controlPlaneVoters: 1,
       workers,
       workersNeeded: needed,
-      seedAvailability: n === 1 ? a : centralAvailability(a, uniform(workers, a)),
+      seedAvailability: n === 1 ? a : centralAvailability(a, sameAvailability(workers, a)),
       seedFormula: 'A_M · Π A_wi',
       availability,
       formula: 'A_M · P(up workers ≥ m)',
@@ -207,7 +207,7 @@ function buildCandidates(req: Required<Omit<Requirements, 'discoveryInputs' | 'l
       controlPlaneVoters: voters,
       workers: n,
       workersNeeded: needed,
-      seedAvailability: replicationAvailability(uniform(n, a)),
+      seedAvailability: replicationAvailability(sameAvailability(n, a)),
       seedFormula: '1 - Π(1 - A_i)',
       availability: stackedAvailability(n, voters, needed, a, rule),
       formula: strong ? 'P(up voters > v/2 and up machines ≥ m)' : 'P(up machines ≥ max(1, m))',
@@ -219,7 +219,7 @@ function buildCandidates(req: Required<Omit<Requirements, 'discoveryInputs' | 'l
     if (n < masters + 1) continue;
     const workers = n - masters;
     const needed = Math.ceil(capacityNeeded * workers);
-    const masterAs = uniform(masters, a);
+    const masterAs = sameAvailability(masters, a);
     const control = strong ? atLeastKOfN(masterAs, majorityOf(masters)) : parallelAvailability(masterAs);
     add({
       kind: masters === 3 ? 'hybrid-3' : 'hybrid-5',
@@ -228,9 +228,9 @@ function buildCandidates(req: Required<Omit<Requirements, 'discoveryInputs' | 'l
       controlPlaneVoters: masters,
       workers,
       workersNeeded: needed,
-      seedAvailability: hybridAvailability(masterAs, uniform(workers, a)),
+      seedAvailability: hybridAvailability(masterAs, sameAvailability(workers, a)),
       seedFormula: '(1 - Π(1 - A_mi)) · Π A_wj',
-      availability: control * atLeastKOfN(uniform(workers, a), needed),
+      availability: control * atLeastKOfN(sameAvailability(workers, a), needed),
       formula: `${seedMasterRule} · P(up workers ≥ m)`,
       suitable: true,
       notes: [
@@ -243,7 +243,7 @@ function buildCandidates(req: Required<Omit<Requirements, 'discoveryInputs' | 'l
   return out;
 }
 
-function consistencyChoice(need: ConsistencyNeed, workload: Workload): Choice {
+function consistencyChoice(need: ConsistencyNeed, workload: WorkloadKind): AdvisorChoice {
   switch (need) {
     case 'strong':
       return {
@@ -279,7 +279,7 @@ function consistencyChoice(need: ConsistencyNeed, workload: Workload): Choice {
   }
 }
 
-function discoveryChoice(req: Requirements, workload: Workload): Choice & { perRequestMs: number } {
+function discoveryChoice(req: AdvisorRequirements, workload: WorkloadKind): AdvisorChoice & { perRequestMs: number } {
   const rows = compareDiscovery(req.discoveryInputs ?? DEFAULT_DISCOVERY_INPUTS);
   const byModel = new Map(rows.map((r) => [r.model, r] as const));
   const preferred: DiscoveryModel = 'registry';
@@ -308,7 +308,7 @@ function discoveryChoice(req: Requirements, workload: Workload): Choice & { perR
   return { model: `${model} discovery (04.5.${model === 'client-side' ? 1 : model === 'server-side' ? 2 : 3})`, technologies, reasons, perRequestMs };
 }
 
-function loadBalancingChoice(workload: Workload, scale: Scale, budgetMs: number | undefined, lbHopMs: number): Choice {
+function loadBalancingChoice(workload: WorkloadKind, scale: ClusterScale, budgetMs: number | undefined, lbHopMs: number): AdvisorChoice {
   const tight = budgetMs !== undefined && budgetMs < 2 * lbHopMs;
   const algorithm = 'round robin by default, least connections for long-lived connections, consistent hashing for session affinity (04.7.4)';
   switch (workload) {
@@ -345,7 +345,7 @@ function fmtMs(ms: number): string {
 }
 
 /** Recommends a topology, consistency model, discovery and load balancing for the requirements. */
-export function advise(requirements: Requirements): Advice {
+export function advise(requirements: AdvisorRequirements): Advice {
   checkCount('nodes', requirements.nodes, 1, ADVISOR_NODES_MAX);
   const t = requirements.targetAvailability;
   if (!Number.isFinite(t) || t <= 0 || t >= 1) throw new InvalidArgumentError(`targetAvailability must be in (0, 1), got ${t}`);
@@ -358,7 +358,7 @@ export function advise(requirements: Requirements): Advice {
   if (requirements.latencyBudgetMs !== undefined && !(requirements.latencyBudgetMs >= 0)) {
     throw new InvalidArgumentError(`latencyBudgetMs must be a non-negative number, got ${requirements.latencyBudgetMs}`);
   }
-  const scale: Scale = requirements.scale ?? (requirements.nodes > LARGE_CLUSTER_NODES_MIN ? 'large' : 'small');
+  const scale: ClusterScale = requirements.scale ?? (requirements.nodes > LARGE_CLUSTER_NODES_MIN ? 'large' : 'small');
   const req = {
     nodes: requirements.nodes,
     targetAvailability: t,

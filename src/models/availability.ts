@@ -37,7 +37,7 @@ export function checkCount(name: string, n: number, min = 0, max = Number.MAX_SA
 }
 
 /** `n` copies of the same availability. */
-export function uniform(n: number, availability: number): number[] {
+export function sameAvailability(n: number, availability: number): number[] {
   checkCount('n', n);
   checkProbability('availability', availability);
   return new Array<number>(n).fill(availability);
@@ -206,7 +206,7 @@ export function replicasForTarget(nodeAvailability: number, target: number, rule
   checkCount('replicasMax', replicasMax, 1, 10_001);
   const step = rule === 'majority' ? 2 : 1;
   for (let n = 1; n <= replicasMax; n += step) {
-    const nodes = uniform(n, nodeAvailability);
+    const nodes = sameAvailability(n, nodeAvailability);
     // Compare unavailabilities: 1 - A rounds to 0 long before A's complement does.
     const down = rule === 'majority' ? fewerThanKOfN(nodes, majorityOf(n)) : parallelUnavailability(nodes);
     if (down <= 1 - target) return n;

@@ -1,5 +1,5 @@
 /**
- * Graph connectivity of P2P overlays.
+ * UndirectedGraph connectivity of P2P overlays.
  *
  * Implements the seed's density `C = 2|E| / (|V|(|V|-1))` (04.2.2, 04.4.4) and its worked
  * example (a chain has C = 2/n), plus generators for the overlays a cluster actually builds:
@@ -15,7 +15,7 @@ import type { Rng } from '../core/rng.ts';
 import { checkCount, checkProbability } from './availability.ts';
 
 /** Nodes are 0..nodeCount-1; `adjacency[v]` lists v's neighbours. */
-export interface Graph {
+export interface UndirectedGraph {
   readonly nodeCount: number;
   readonly adjacency: readonly (readonly number[])[];
 }
@@ -23,15 +23,15 @@ export interface Graph {
 /** Limit on generated graph size: BFS from every node is O(n·(n+|E|)). */
 export const GRAPH_NODES_MAX = 5000;
 
-export const TOPOLOGIES = ['full', 'chain', 'ring', 'star', 'random', 'regular', 'small-world'] as const;
-export type TopologyName = (typeof TOPOLOGIES)[number];
+export const GRAPH_TOPOLOGIES = ['full', 'chain', 'ring', 'star', 'random', 'regular', 'small-world'] as const;
+export type GraphTopologyName = (typeof GRAPH_TOPOLOGIES)[number];
 
-export function isTopologyName(name: string): name is TopologyName {
-  return (TOPOLOGIES as readonly string[]).includes(name);
+export function isGraphTopologyName(name: string): name is GraphTopologyName {
+  return (GRAPH_TOPOLOGIES as readonly string[]).includes(name);
 }
 
 /** Builds a graph from an edge list, rejecting self-loops, duplicates and out-of-range nodes. */
-export function graphFromEdges(nodeCount: number, edges: readonly (readonly [number, number])[]): Graph {
+export function graphFromEdges(nodeCount: number, edges: readonly (readonly [number, number])[]): UndirectedGraph {
   checkCount('nodeCount', nodeCount, 0, GRAPH_NODES_MAX);
   const sets = Array.from({ length: nodeCount }, () => new Set<number>());
   for (const [a, b] of edges) {
@@ -49,34 +49,34 @@ export function graphFromEdges(nodeCount: number, edges: readonly (readonly [num
   return { nodeCount, adjacency: sets.map((s) => [...s].sort((x, y) => x - y)) };
 }
 
-export function edgeCount(g: Graph): number {
+export function edgeCount(g: UndirectedGraph): number {
   let twice = 0;
   for (const nbrs of g.adjacency) twice += nbrs.length;
   return twice / 2;
 }
 
 /** Seed 04.2.2 / 04.4.4: `C = 2|E| / (|V|(|V|-1))`, 0 for graphs with fewer than two nodes. */
-export function connectivityDensity(g: Graph): number {
+export function connectivityDensity(g: UndirectedGraph): number {
   const n = g.nodeCount;
   if (n < 2) return 0;
   return (2 * edgeCount(g)) / (n * (n - 1));
 }
 
-export function fullGraph(n: number): Graph {
+export function fullGraph(n: number): UndirectedGraph {
   checkCount('n', n, 0, GRAPH_NODES_MAX);
   const edges: [number, number][] = [];
   for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) edges.push([a, b]);
   return graphFromEdges(n, edges);
 }
 
-export function chainGraph(n: number): Graph {
+export function chainGraph(n: number): UndirectedGraph {
   checkCount('n', n, 0, GRAPH_NODES_MAX);
   const edges: [number, number][] = [];
   for (let a = 0; a + 1 < n; a++) edges.push([a, a + 1]);
   return graphFromEdges(n, edges);
 }
 
-export function ringGraph(n: number): Graph {
+export function ringGraph(n: number): UndirectedGraph {
   checkCount('n', n, 0, GRAPH_NODES_MAX);
   if (n < 3) return chainGraph(n);
   const edges: [number, number][] = [];
@@ -84,7 +84,7 @@ export function ringGraph(n: number): Graph {
   return graphFromEdges(n, edges);
 }
 
-export function starGraph(n: number): Graph {
+export function starGraph(n: number): UndirectedGraph {
   checkCount('n', n, 0, GRAPH_NODES_MAX);
   const edges: [number, number][] = [];
   for (let a = 1; a < n; a++) edges.push([0, a]);
@@ -92,7 +92,7 @@ export function starGraph(n: number): Graph {
 }
 
 /** Erdős–Rényi G(n, p): each of the n(n-1)/2 possible edges present independently with probability p. */
-export function erdosRenyiGraph(n: number, p: number, rng: Rng): Graph {
+export function erdosRenyiGraph(n: number, p: number, rng: Rng): UndirectedGraph {
   checkCount('n', n, 0, GRAPH_NODES_MAX);
   checkProbability('p', p);
   const edges: [number, number][] = [];
@@ -107,7 +107,7 @@ const REGULAR_ATTEMPTS_MAX = 1000;
  * Random d-regular graph by the pairing (configuration) model, restarting whenever a pairing
  * makes a self-loop or a double edge; uniform over d-regular graphs. Needs n·d even and d < n.
  */
-export function randomRegularGraph(n: number, degree: number, rng: Rng): Graph {
+export function randomRegularGraph(n: number, degree: number, rng: Rng): UndirectedGraph {
   checkCount('n', n, 0, GRAPH_NODES_MAX);
   checkCount('degree', degree, 0, Math.max(0, n - 1));
   if ((n * degree) % 2 !== 0) throw new InvalidArgumentError(`degree × n must be even for a regular graph, got ${degree} × ${n}`);
@@ -136,7 +136,7 @@ export function randomRegularGraph(n: number, degree: number, rng: Rng): Graph {
 }
 
 /** A circulant d-regular graph randomised by degree-preserving double-edge swaps. */
-function switchedRegularGraph(n: number, degree: number, rng: Rng): Graph {
+function switchedRegularGraph(n: number, degree: number, rng: Rng): UndirectedGraph {
   const edges: [number, number][] = [];
   for (let v = 0; v < n; v++) {
     for (let k = 1; k <= Math.floor(degree / 2); k++) edges.push([v, (v + k) % n]);
@@ -168,7 +168,7 @@ function switchedRegularGraph(n: number, degree: number, rng: Rng): Graph {
  * side, then each edge's far end is rewired to a uniformly random node with probability `beta`
  * (skipping rewires that would make a self-loop or a duplicate).
  */
-export function smallWorldGraph(n: number, neighbours: number, beta: number, rng: Rng): Graph {
+export function smallWorldGraph(n: number, neighbours: number, beta: number, rng: Rng): UndirectedGraph {
   checkCount('n', n, 0, GRAPH_NODES_MAX);
   checkCount('neighbours', neighbours, 0, Math.max(0, n - 1));
   if (neighbours % 2 !== 0) throw new InvalidArgumentError(`neighbours must be even (k/2 on each side of the ring), got ${neighbours}`);
@@ -199,7 +199,7 @@ export function smallWorldGraph(n: number, neighbours: number, beta: number, rng
 }
 
 /** BFS distances from `source`; -1 for unreachable nodes. */
-export function bfsDistances(g: Graph, source: number): Int32Array {
+export function bfsDistances(g: UndirectedGraph, source: number): Int32Array {
   const dist = new Int32Array(g.nodeCount).fill(-1);
   const queue = new Int32Array(g.nodeCount);
   let head = 0;
@@ -219,7 +219,7 @@ export function bfsDistances(g: Graph, source: number): Int32Array {
   return dist;
 }
 
-export function isConnected(g: Graph): boolean {
+export function isConnected(g: UndirectedGraph): boolean {
   if (g.nodeCount <= 1) return true;
   return bfsDistances(g, 0).every((d) => d >= 0);
 }
@@ -235,7 +235,7 @@ export interface PathStats {
 }
 
 /** All-pairs BFS: O(|V|·(|V|+|E|)). */
-export function pathStats(g: Graph): PathStats {
+export function pathStats(g: UndirectedGraph): PathStats {
   let diameter = 0;
   let sum = 0;
   let pairs = 0;
@@ -262,7 +262,7 @@ export function pathStats(g: Graph): PathStats {
   };
 }
 
-export function componentCount(g: Graph): number {
+export function componentCount(g: UndirectedGraph): number {
   const seen = new Uint8Array(g.nodeCount);
   let components = 0;
   for (let s = 0; s < g.nodeCount; s++) {
@@ -276,7 +276,7 @@ export function componentCount(g: Graph): number {
   return components;
 }
 
-export interface TopologyParams {
+export interface GraphTopologyParams {
   /** Edge probability for `random`. */
   readonly edgeProbability?: number;
   /** Degree for `regular`. */
@@ -288,7 +288,7 @@ export interface TopologyParams {
 }
 
 /** Builds a named topology. Random ones draw from `rng`. */
-export function generateTopology(name: TopologyName, n: number, params: TopologyParams, rng: Rng): Graph {
+export function generateTopology(name: GraphTopologyName, n: number, params: GraphTopologyParams, rng: Rng): UndirectedGraph {
   switch (name) {
     case 'full':
       return fullGraph(n);
@@ -310,7 +310,7 @@ export function generateTopology(name: TopologyName, n: number, params: Topology
 }
 
 function unreachableTopology(name: never): Error {
-  return new InvalidArgumentError(`unknown topology ${JSON.stringify(name)}; expected one of ${TOPOLOGIES.join(', ')}`);
+  return new InvalidArgumentError(`unknown topology ${JSON.stringify(name)}; expected one of ${GRAPH_TOPOLOGIES.join(', ')}`);
 }
 
 /** Default degree for `regular`: 4, or less for tiny graphs, keeping n·d even. */
@@ -333,7 +333,7 @@ export function defaultEdgeProbability(n: number): number {
 }
 
 /** The density a topology has by construction, where it is fixed (seed 04.4.4's examples). */
-export function expectedDensity(name: TopologyName, n: number, params: TopologyParams = {}): number {
+export function expectedDensity(name: GraphTopologyName, n: number, params: GraphTopologyParams = {}): number {
   if (n < 2) return 0;
   switch (name) {
     case 'full':

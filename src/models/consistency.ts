@@ -14,25 +14,25 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 
 /** Seed 04.6.1 at one instant: every replica's state equals every other's. */
-export function statesAgree<T>(states: readonly T[], equals: (a: T, b: T) => boolean = Object.is): boolean {
+export function replicaStatesAgree<T>(states: readonly T[], equals: (a: T, b: T) => boolean = Object.is): boolean {
   const first = states[0];
   if (first === undefined) return true;
   return states.every((s) => equals(first, s));
 }
 
 /** Seed 04.6.1 over a trace of snapshots (one array of replica states per instant). */
-export function stronglyConsistent<T>(trace: readonly (readonly T[])[], equals: (a: T, b: T) => boolean = Object.is): boolean {
-  return trace.every((snapshot) => statesAgree(snapshot, equals));
+export function strongConditionHolds<T>(trace: readonly (readonly T[])[], equals: (a: T, b: T) => boolean = Object.is): boolean {
+  return trace.every((snapshot) => replicaStatesAgree(snapshot, equals));
 }
 
 /**
  * Seed 04.6.2 on a finite trace: the index of the first snapshot from which every later snapshot
  * has all replicas agreeing, or undefined if the replicas disagree in the last snapshot.
  */
-export function convergenceIndex<T>(trace: readonly (readonly T[])[], equals: (a: T, b: T) => boolean = Object.is): number | undefined {
+export function eventualConvergenceIndex<T>(trace: readonly (readonly T[])[], equals: (a: T, b: T) => boolean = Object.is): number | undefined {
   let index: number | undefined;
   for (let t = trace.length - 1; t >= 0; t--) {
-    if (!statesAgree(trace[t] ?? [], equals)) break;
+    if (!replicaStatesAgree(trace[t] ?? [], equals)) break;
     index = t;
   }
   return index;
@@ -44,7 +44,7 @@ export function convergenceIndex<T>(trace: readonly (readonly T[])[], equals: (a
  * from it are an error (a replica that never applied b cannot have violated a ≺ b, but the
  * caller should say so explicitly by leaving the pair out).
  */
-export function respectsCausalOrder<Op>(happenedBefore: readonly (readonly [Op, Op])[], order: ReadonlyMap<Op, number>): boolean {
+export function causalConditionHolds<Op>(happenedBefore: readonly (readonly [Op, Op])[], order: ReadonlyMap<Op, number>): boolean {
   for (const [a, b] of happenedBefore) {
     const oa = order.get(a);
     const ob = order.get(b);

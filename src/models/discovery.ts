@@ -18,11 +18,11 @@ import { checkProbability } from './availability.ts';
 export const DISCOVERY_MODELS = ['client-side', 'server-side', 'registry'] as const;
 export type DiscoveryModel = (typeof DISCOVERY_MODELS)[number];
 
-export type Rating = 'low' | 'medium' | 'high';
+export type LatencyRating = 'low' | 'medium' | 'high';
 
 /** Seed 04.5.4's comparison table, verbatim. */
 export const SEED_DISCOVERY_TABLE: Readonly<
-  Record<DiscoveryModel, { readonly register: Rating; readonly query: Rating; readonly select: Rating; readonly total: Rating }>
+  Record<DiscoveryModel, { readonly register: LatencyRating; readonly query: LatencyRating; readonly select: LatencyRating; readonly total: LatencyRating }>
 > = {
   'client-side': { register: 'low', query: 'low', select: 'low', total: 'low' },
   'server-side': { register: 'low', query: 'medium', select: 'low', total: 'medium' },
@@ -116,16 +116,16 @@ export function discoveryLatency(model: DiscoveryModel, inputs: DiscoveryInputs)
  * Rates a latency against a reference the way the seed's table does: `low` up to the reference,
  * `medium` up to ten times it, `high` beyond.
  */
-export function rateLatency(ms: number, referenceMs: number): Rating {
+export function rateLatency(ms: number, referenceMs: number): LatencyRating {
   if (ms <= referenceMs) return 'low';
   if (ms <= 10 * referenceMs) return 'medium';
   return 'high';
 }
 
 export interface DiscoveryComparisonRow extends DiscoveryLatency {
-  readonly seedTotal: Rating;
+  readonly seedTotal: LatencyRating;
   /** The per-request latency rated against the cheapest model's. */
-  readonly computedRating: Rating;
+  readonly computedRating: LatencyRating;
   readonly technologies: readonly string[];
 }
 

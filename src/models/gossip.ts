@@ -22,8 +22,8 @@ import { unreachable } from '../core/assert.ts';
 import type { Rng } from '../core/rng.ts';
 import { checkCount } from './availability.ts';
 
-export const GOSSIP_MODES = ['push', 'pull', 'push-pull'] as const;
-export type GossipMode = (typeof GOSSIP_MODES)[number];
+export const GOSSIP_ROUNDS_MODES = ['push', 'pull', 'push-pull'] as const;
+export type GossipRoundsMode = (typeof GOSSIP_ROUNDS_MODES)[number];
 
 /** Limit on simulated cluster size: each round is O(n). */
 export const GOSSIP_NODES_MAX = 1_000_000;
@@ -31,7 +31,7 @@ export const GOSSIP_NODES_MAX = 1_000_000;
 export const GOSSIP_ROUNDS_MAX = 10_000;
 
 /** Asymptotic expected rounds until every node is informed, starting from one informed node. */
-export function gossipRoundsAsymptotic(mode: GossipMode, n: number): number {
+export function gossipRoundsAsymptotic(mode: GossipRoundsMode, n: number): number {
   checkCount('n', n, 1, GOSSIP_NODES_MAX);
   if (n === 1) return 0;
   const lnn = Math.log(n);
@@ -54,7 +54,7 @@ export function gossipRoundsAsymptotic(mode: GossipMode, n: number): number {
  * The recurrence has no randomness in it, so the pull's slow start is modelled with the exact
  * one-informed-node start s₀ = 1 - 1/n.
  */
-export function gossipRoundsMeanField(mode: GossipMode, n: number): number {
+export function gossipRoundsMeanField(mode: GossipRoundsMode, n: number): number {
   checkCount('n', n, 1, GOSSIP_NODES_MAX);
   if (n === 1) return 0;
   let s = 1 - 1 / n;
@@ -88,7 +88,7 @@ export function gossipRoundsMeanField(mode: GossipMode, n: number): number {
  * caller learns from an informed callee. Returns the rounds until all n nodes are informed, or
  * `roundsMax + 1` if that did not happen within `roundsMax`.
  */
-export function simulateGossipRounds(mode: GossipMode, n: number, rng: Rng, roundsMax = GOSSIP_ROUNDS_MAX): number {
+export function simulateGossipRounds(mode: GossipRoundsMode, n: number, rng: Rng, roundsMax = GOSSIP_ROUNDS_MAX): number {
   checkCount('n', n, 1, GOSSIP_NODES_MAX);
   checkCount('roundsMax', roundsMax, 1, GOSSIP_ROUNDS_MAX);
   if (n === 1) return 0;
@@ -119,7 +119,7 @@ export function simulateGossipRounds(mode: GossipMode, n: number, rng: Rng, roun
 }
 
 export interface GossipEstimate {
-  readonly mode: GossipMode;
+  readonly mode: GossipRoundsMode;
   readonly n: number;
   readonly asymptotic: number;
   readonly meanField: number;
@@ -130,7 +130,7 @@ export interface GossipEstimate {
 }
 
 /** All three numbers for one mode; simulates only when `runs > 0`. */
-export function estimateGossipRounds(mode: GossipMode, n: number, runs: number, rng: Rng): GossipEstimate {
+export function estimateGossipRounds(mode: GossipRoundsMode, n: number, runs: number, rng: Rng): GossipEstimate {
   checkCount('runs', runs, 0, 100_000);
   const base = { mode, n, asymptotic: gossipRoundsAsymptotic(mode, n), meanField: gossipRoundsMeanField(mode, n) };
   if (runs === 0) return base;

@@ -25,7 +25,7 @@ import {
 } from './availability.ts';
 
 /** When is the system up? Nodes 0..masters-1 are masters in the `hybrid` structure. */
-export type Structure =
+export type AvailabilityStructure =
   | { readonly kind: 'series' }
   | { readonly kind: 'parallel' }
   | { readonly kind: 'k-of-n'; readonly k: number }
@@ -47,7 +47,7 @@ export interface NodeReliability {
 /** Limit on simulated node state changes across all replications. */
 export const MONTE_CARLO_EVENTS_MAX = 50_000_000;
 
-function checkStructure(structure: Structure, n: number): void {
+function checkStructure(structure: AvailabilityStructure, n: number): void {
   switch (structure.kind) {
     case 'series':
     case 'parallel':
@@ -67,7 +67,7 @@ function checkStructure(structure: Structure, n: number): void {
 }
 
 /** The closed-form availability of a structure for independent nodes. */
-export function structureAvailability(structure: Structure, availabilities: readonly number[]): number {
+export function structureAvailability(structure: AvailabilityStructure, availabilities: readonly number[]): number {
   checkStructure(structure, availabilities.length);
   switch (structure.kind) {
     case 'series':
@@ -95,7 +95,7 @@ export function structureAvailability(structure: Structure, availabilities: read
 }
 
 /** Is the system up, given how many masters and workers (or nodes, for flat structures) are up? */
-function systemUp(structure: Structure, n: number, upMasters: number, upTotal: number): boolean {
+function systemUp(structure: AvailabilityStructure, n: number, upMasters: number, upTotal: number): boolean {
   switch (structure.kind) {
     case 'series':
       return upTotal === n;
@@ -117,7 +117,7 @@ function systemUp(structure: Structure, n: number, upMasters: number, upTotal: n
 
 export interface MonteCarloOptions {
   readonly nodes: readonly NodeReliability[];
-  readonly structure: Structure;
+  readonly structure: AvailabilityStructure;
   /** Simulated time per replication, in the unit of MTBF/MTTR. */
   readonly horizon: number;
   /** Independent replications (at least 2 for an interval). */
@@ -145,7 +145,7 @@ export interface MonteCarloResult {
 }
 
 /** Simulates one replication; returns the time-average availability and the events used. */
-function replicate(nodes: readonly NodeReliability[], structure: Structure, horizon: number, rng: Rng): { up: number; events: number } {
+function replicate(nodes: readonly NodeReliability[], structure: AvailabilityStructure, horizon: number, rng: Rng): { up: number; events: number } {
   const n = nodes.length;
   const masters = structure.kind === 'hybrid' ? structure.masters : 0;
   const isUp = new Uint8Array(n);

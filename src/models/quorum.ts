@@ -12,7 +12,7 @@
  * left out (the Raft module owns membership changes).
  */
 import { InvalidArgumentError } from '../core/errors.ts';
-import { atLeastKOfN, checkCount, majorityOf, uniform } from './availability.ts';
+import { atLeastKOfN, checkCount, majorityOf, sameAvailability } from './availability.ts';
 
 /** Largest group size these helpers accept. */
 export const QUORUM_NODES_MAX = 1001;
@@ -91,7 +91,7 @@ function describeFlexible(voters: number, q1: number, q2: number, nodeAvailabili
     replicationFailuresTolerated: voters - q2,
   };
   if (nodeAvailability === undefined) return base;
-  const nodes = uniform(voters, nodeAvailability);
+  const nodes = sameAvailability(voters, nodeAvailability);
   return { ...base, electionAvailability: atLeastKOfN(nodes, q1), replicationAvailability: atLeastKOfN(nodes, q2) };
 }
 
@@ -104,7 +104,7 @@ export function flexibleQuorumChoices(voters: number, nodeAvailability?: number)
 }
 
 /** The last entry of a node's log: what Raft compares in an election. */
-export interface LogPosition {
+export interface LastLogPosition {
   readonly lastLogTerm: number;
   readonly lastLogIndex: number;
 }
@@ -113,7 +113,7 @@ export interface LogPosition {
  * Raft §5.4.1: a voter grants its vote only if the candidate's log is at least as up to date as
  * its own: a later last term wins; with equal last terms, the longer log wins.
  */
-export function isAtLeastAsUpToDate(candidate: LogPosition, voter: LogPosition): boolean {
+export function isAtLeastAsUpToDate(candidate: LastLogPosition, voter: LastLogPosition): boolean {
   if (candidate.lastLogTerm !== voter.lastLogTerm) return candidate.lastLogTerm > voter.lastLogTerm;
   return candidate.lastLogIndex >= voter.lastLogIndex;
 }
@@ -124,12 +124,12 @@ export function isAtLeastAsUpToDate(candidate: LogPosition, voter: LogPosition):
  * does not elect that node directly, but it is the one every voter would accept. Returns the
  * indices of all nodes tied at the maximum.
  */
-export function mostUpToDate(logs: readonly LogPosition[]): number[] {
+export function mostUpToDate(logs: readonly LastLogPosition[]): number[] {
   if (logs.length === 0) throw new InvalidArgumentError('logs must describe at least one node');
   let best: number[] = [0];
   logs.forEach((log, i) => {
     if (i === 0) return;
-    const top = logs[best[0] ?? 0] as LogPosition;
+    const top = logs[best[0] ?? 0] as LastLogPosition;
     if (isAtLeastAsUpToDate(log, top) && isAtLeastAsUpToDate(top, log)) best.push(i);
     else if (isAtLeastAsUpToDate(log, top)) best = [i];
   });
@@ -141,7 +141,7 @@ export function mostUpToDate(logs: readonly LogPosition[]): number[] {
  * (counting their own vote) would accept. Any of them may win, not only the argmax: Raft needs a
  * majority of votes, not the single most up-to-date log.
  */
-export function possibleLeaders(logs: readonly LogPosition[]): number[] {
+export function possibleLeaders(logs: readonly LastLogPosition[]): number[] {
   const majority = Math.floor(logs.length / 2) + 1;
   const out: number[] = [];
   logs.forEach((candidate, i) => {

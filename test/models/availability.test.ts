@@ -18,7 +18,7 @@ import {
   replicasForTarget,
   replicationAvailability,
   seriesAvailability,
-  uniform,
+  sameAvailability,
   upCountDistribution,
 } from '../../src/models/availability.ts';
 
@@ -44,23 +44,23 @@ function bruteAtLeast(as: readonly number[], k: number): number {
 
 describe('models/availability: seed worked examples (04.3.4)', () => {
   it('centralized: A_M = 0.99, 10 workers at 0.95 gives 0.99·0.95^10 ≈ 0.5928 (the seed rounds to 0.60)', () => {
-    const a = centralAvailability(0.99, uniform(10, 0.95));
+    const a = centralAvailability(0.99, sameAvailability(10, 0.95));
     close(a, 0.99 * 0.95 ** 10);
     assert.equal(a.toFixed(4), '0.5927');
     assert.equal(a.toFixed(2), '0.59');
     assert.equal(Math.round(a * 10) / 10, 0.6);
   });
   it('distributed: 3 nodes at 0.95 give 1 - 0.05^3 = 0.999875', () => {
-    close(replicationAvailability(uniform(3, 0.95)), 0.999875);
+    close(replicationAvailability(sameAvailability(3, 0.95)), 0.999875);
   });
   it('hybrid: 3 masters at 0.99, 10 workers at 0.95 give (1 - 0.01^3)·0.95^10 ≈ 0.5987', () => {
-    const a = hybridAvailability(uniform(3, 0.99), uniform(10, 0.95));
+    const a = hybridAvailability(sameAvailability(3, 0.99), sameAvailability(10, 0.95));
     close(a, (1 - 0.01 ** 3) * 0.95 ** 10);
     assert.equal(a.toFixed(4), '0.5987');
   });
   it('general form 04.3.4 multiplies every manager and node (one manager reduces to the centralized form)', () => {
-    close(generalClusterAvailability([0.99], uniform(10, 0.95)), centralAvailability(0.99, uniform(10, 0.95)));
-    close(generalClusterAvailability(uniform(3, 0.99), uniform(2, 0.9)), 0.99 ** 3 * 0.81);
+    close(generalClusterAvailability([0.99], sameAvailability(10, 0.95)), centralAvailability(0.99, sameAvailability(10, 0.95)));
+    close(generalClusterAvailability(sameAvailability(3, 0.99), sameAvailability(2, 0.9)), 0.99 ** 3 * 0.81);
   });
   it('empty products: no workers means the master alone; no replicas means never up', () => {
     close(centralAvailability(0.9, []), 0.9);
@@ -71,7 +71,7 @@ describe('models/availability: seed worked examples (04.3.4)', () => {
 
 describe('models/availability: k-of-n (Poisson-binomial DP)', () => {
   it('the distribution sums to 1 and matches the binomial for identical nodes', () => {
-    const pmf = upCountDistribution(uniform(5, 0.9));
+    const pmf = upCountDistribution(sameAvailability(5, 0.9));
     close(
       pmf.reduce((a, b) => a + b, 0),
       1,
@@ -89,7 +89,7 @@ describe('models/availability: k-of-n (Poisson-binomial DP)', () => {
     close(atLeastKOfN(as, 0), 1);
   });
   it('keeps precision far into the nines: 5 nodes at 0.9999 need 3 up, unavailability ≈ 10·1e-12', () => {
-    const down = fewerThanKOfN(uniform(5, 0.9999), 3);
+    const down = fewerThanKOfN(sameAvailability(5, 0.9999), 3);
     assert.ok(Math.abs(down - 10 * 1e-12) / (10 * 1e-12) < 1e-3, `got ${down}`);
   });
   it('rejects probabilities outside [0, 1] and k outside 0..n', () => {
@@ -102,27 +102,27 @@ describe('models/availability: k-of-n (Poisson-binomial DP)', () => {
 
 describe('models/availability: quorum-aware (beyond the seed)', () => {
   it('majority of 3 at 0.95 is 0.99275, not the seed\'s 0.999875: a Raft group needs 2 of 3', () => {
-    close(majorityQuorumAvailability(uniform(3, 0.95)), 0.95 ** 3 + 3 * 0.95 ** 2 * 0.05);
-    assert.ok(majorityQuorumAvailability(uniform(3, 0.95)) < replicationAvailability(uniform(3, 0.95)));
+    close(majorityQuorumAvailability(sameAvailability(3, 0.95)), 0.95 ** 3 + 3 * 0.95 ** 2 * 0.05);
+    assert.ok(majorityQuorumAvailability(sameAvailability(3, 0.95)) < replicationAvailability(sameAvailability(3, 0.95)));
   });
   it('majority sizes: 1→1, 2→2, 3→2, 4→3, 5→3', () => {
     assert.deepEqual([1, 2, 3, 4, 5].map(majorityOf), [1, 2, 2, 3, 3]);
   });
   it('a 4-node group is no more available than a 3-node one (it tolerates one failure too)', () => {
-    assert.ok(majorityQuorumAvailability(uniform(4, 0.95)) < majorityQuorumAvailability(uniform(3, 0.95)));
+    assert.ok(majorityQuorumAvailability(sameAvailability(4, 0.95)) < majorityQuorumAvailability(sameAvailability(3, 0.95)));
   });
   it('hybrid with a master quorum and all workers: (3·0.99²·0.01 + 0.99³)·0.95^10', () => {
     const expected = (0.99 ** 3 + 3 * 0.99 ** 2 * 0.01) * 0.95 ** 10;
-    close(hybridQuorumAvailability({ masterAvailabilities: uniform(3, 0.99), workerAvailabilities: uniform(10, 0.95) }), expected);
+    close(hybridQuorumAvailability({ masterAvailabilities: sameAvailability(3, 0.99), workerAvailabilities: sameAvailability(10, 0.95) }), expected);
   });
   it('needing 8 of 10 workers instead of all 10 lifts the hybrid from ≈0.60 to ≈0.99', () => {
-    const a = hybridQuorumAvailability({ masterAvailabilities: uniform(3, 0.99), workerAvailabilities: uniform(10, 0.95), workersNeeded: 8 });
-    close(a, (0.99 ** 3 + 3 * 0.99 ** 2 * 0.01) * bruteAtLeast(uniform(10, 0.95), 8), 1e-13);
+    const a = hybridQuorumAvailability({ masterAvailabilities: sameAvailability(3, 0.99), workerAvailabilities: sameAvailability(10, 0.95), workersNeeded: 8 });
+    close(a, (0.99 ** 3 + 3 * 0.99 ** 2 * 0.01) * bruteAtLeast(sameAvailability(10, 0.95), 8), 1e-13);
     assert.ok(a > 0.98 && a < 0.99, `got ${a}`);
   });
   it("masterRule 'any' with every worker reduces to the seed's hybrid form", () => {
-    const spec = { masterAvailabilities: uniform(3, 0.99), workerAvailabilities: uniform(10, 0.95), masterRule: 'any' as const };
-    close(hybridQuorumAvailability(spec), hybridAvailability(uniform(3, 0.99), uniform(10, 0.95)));
+    const spec = { masterAvailabilities: sameAvailability(3, 0.99), workerAvailabilities: sameAvailability(10, 0.95), masterRule: 'any' as const };
+    close(hybridQuorumAvailability(spec), hybridAvailability(sameAvailability(3, 0.99), sameAvailability(10, 0.95)));
   });
   it('MTBF/MTTR: 999 h up, 1 h repair is 0.999; nines and downtime follow', () => {
     close(availabilityFromMtbf(999, 1), 0.999);
@@ -143,7 +143,7 @@ describe('models/availability: quorum-aware (beyond the seed)', () => {
 
 describe('models/availability: comparison rows', () => {
   it('puts the seed forms and the quorum-aware forms side by side, each with its source', () => {
-    const rows = compareAvailability({ masterAvailabilities: uniform(3, 0.99), workerAvailabilities: uniform(10, 0.95), workersNeeded: 8 });
+    const rows = compareAvailability({ masterAvailabilities: sameAvailability(3, 0.99), workerAvailabilities: sameAvailability(10, 0.95), workersNeeded: 8 });
     const byId = new Map(rows.map((r) => [r.id, r]));
     close(byId.get('seed-hybrid')?.availability ?? 0, (1 - 0.01 ** 3) * 0.95 ** 10);
     assert.equal(byId.get('seed-hybrid')?.source, '04.3.3');
@@ -152,7 +152,7 @@ describe('models/availability: comparison rows', () => {
     for (const r of rows) assert.ok(r.assumption.length > 0 && r.formula.length > 0);
   });
   it('with one master includes the centralized seed form 0.99·0.95^10', () => {
-    const rows = compareAvailability({ masterAvailabilities: [0.99], workerAvailabilities: uniform(10, 0.95) });
+    const rows = compareAvailability({ masterAvailabilities: [0.99], workerAvailabilities: sameAvailability(10, 0.95) });
     close(rows.find((r) => r.id === 'seed-central')?.availability ?? 0, 0.99 * 0.95 ** 10);
   });
 });

@@ -16,7 +16,7 @@ import {
   ringGraph,
   smallWorldGraph,
   starGraph,
-  TOPOLOGIES,
+  GRAPH_TOPOLOGIES,
 } from '../../src/models/connectivity.ts';
 
 describe('models/connectivity: seed 04.4.4 density C = 2|E| / (|V|(|V|-1))', () => {
@@ -108,7 +108,7 @@ describe('models/connectivity: random generators', () => {
     assert.ok(pathStats(rewired).averagePathLength < pathStats(lattice).averagePathLength / 2);
   });
   it('the same seed gives the same graph', () => {
-    for (const t of TOPOLOGIES) {
+    for (const t of GRAPH_TOPOLOGIES) {
       assert.deepEqual(generateTopology(t, 30, {}, createRng(9)), generateTopology(t, 30, {}, createRng(9)), t);
     }
   });

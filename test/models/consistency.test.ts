@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { convergenceIndex, respectsCausalOrder, statesAgree, stronglyConsistent } from '../../src/models/consistency.ts';
+import { eventualConvergenceIndex, causalConditionHolds, replicaStatesAgree, strongConditionHolds } from '../../src/models/consistency.ts';
 
 describe('models/consistency: seed 04.6.1–04.6.3 conditions', () => {
   it('strong: ∀t all replicas agree', () => {
-    assert.equal(statesAgree([1, 1, 1]), true);
-    assert.equal(stronglyConsistent([[1, 1], [2, 2]]), true);
-    assert.equal(stronglyConsistent([[1, 1], [2, 1]]), false);
+    assert.equal(replicaStatesAgree([1, 1, 1]), true);
+    assert.equal(strongConditionHolds([[1, 1], [2, 2]]), true);
+    assert.equal(strongConditionHolds([[1, 1], [2, 1]]), false);
   });
   it('eventual: the replicas converge from some point to the end of the trace', () => {
     const trace = [
@@ -16,9 +16,9 @@ describe('models/consistency: seed 04.6.1–04.6.3 conditions', () => {
       ['b', 'b', 'b'],
       ['b', 'b', 'b'],
     ];
-    assert.equal(convergenceIndex(trace), 3);
-    assert.equal(convergenceIndex([...trace, ['c', 'b', 'b']]), undefined);
-    assert.equal(stronglyConsistent(trace), false);
+    assert.equal(eventualConvergenceIndex(trace), 3);
+    assert.equal(eventualConvergenceIndex([...trace, ['c', 'b', 'b']]), undefined);
+    assert.equal(strongConditionHolds(trace), false);
   });
   it('causal: o_i ≺ o_j ⇒ order(o_i) < order(o_j)', () => {
     const hb: [string, string][] = [
@@ -26,7 +26,7 @@ describe('models/consistency: seed 04.6.1–04.6.3 conditions', () => {
       ['read x', 'write y'],
     ];
     assert.equal(
-      respectsCausalOrder(
+      causalConditionHolds(
         hb,
         new Map([
           ['write x', 0],
@@ -38,7 +38,7 @@ describe('models/consistency: seed 04.6.1–04.6.3 conditions', () => {
       true,
     );
     assert.equal(
-      respectsCausalOrder(
+      causalConditionHolds(
         hb,
         new Map([
           ['write y', 0],
@@ -48,6 +48,6 @@ describe('models/consistency: seed 04.6.1–04.6.3 conditions', () => {
       ),
       false,
     );
-    assert.throws(() => respectsCausalOrder(hb, new Map([['write x', 0]])), /missing/);
+    assert.throws(() => causalConditionHolds(hb, new Map([['write x', 0]])), /missing/);
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createRng } from '../../src/core/rng.ts';
 import {
   estimateGossipRounds,
-  GOSSIP_MODES,
+  GOSSIP_ROUNDS_MODES,
   gossipRoundsAsymptotic,
   gossipRoundsMeanField,
   rumorResidue,
@@ -16,7 +16,7 @@ describe('models/gossip: seed 04.6.6 R = O(log n), made concrete', () => {
     assert.ok(Math.abs(gossipRoundsAsymptotic('push', 1000) - (Math.log2(1000) + Math.log(1000))) < 1e-12);
   });
   it('rounds grow logarithmically: 10× the nodes adds a constant, not a factor', () => {
-    for (const mode of GOSSIP_MODES) {
+    for (const mode of GOSSIP_ROUNDS_MODES) {
       const r100 = gossipRoundsMeanField(mode, 100);
       const r1000 = gossipRoundsMeanField(mode, 1000);
       const r10000 = gossipRoundsMeanField(mode, 10_000);
@@ -33,7 +33,7 @@ describe('models/gossip: seed 04.6.6 R = O(log n), made concrete', () => {
   });
   it('the simulated mean is within 2 rounds of the asymptotic formula and 1.5 of the mean field (n = 1000, 40 runs)', () => {
     const rng = createRng(11);
-    for (const mode of GOSSIP_MODES) {
+    for (const mode of GOSSIP_ROUNDS_MODES) {
       const e = estimateGossipRounds(mode, 1000, 40, rng);
       const mean = e.simulatedMean ?? Number.NaN;
       assert.ok(Math.abs(mean - e.asymptotic) < 2, `${mode}: simulated ${mean}, asymptotic ${e.asymptotic}`);
@@ -42,7 +42,7 @@ describe('models/gossip: seed 04.6.6 R = O(log n), made concrete', () => {
   });
   it('a simulation always informs everyone, and one node needs no rounds', () => {
     const rng = createRng(3);
-    for (const mode of GOSSIP_MODES) {
+    for (const mode of GOSSIP_ROUNDS_MODES) {
       assert.equal(simulateGossipRounds(mode, 1, rng), 0);
       assert.ok(simulateGossipRounds(mode, 64, rng) <= 64);
     }

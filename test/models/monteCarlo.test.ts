@@ -1,33 +1,33 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRng } from '../../src/core/rng.ts';
-import { centralAvailability, hybridAvailability, replicationAvailability, uniform } from '../../src/models/availability.ts';
-import { monteCarloAvailability, normalQuantile, type Structure, studentTQuantile } from '../../src/models/monteCarlo.ts';
+import { centralAvailability, hybridAvailability, replicationAvailability, sameAvailability } from '../../src/models/availability.ts';
+import { monteCarloAvailability, normalQuantile, type AvailabilityStructure, studentTQuantile } from '../../src/models/monteCarlo.ts';
 
 // MTBF/MTTR pairs giving the seed's per-node availabilities: 99/1 → 0.99, 19/1 → 0.95.
 const master = { mtbf: 99, mttr: 1 };
 const worker = { mtbf: 19, mttr: 1 };
 const workers = (n: number) => Array.from({ length: n }, () => worker);
 
-function run(nodes: { mtbf: number; mttr: number }[], structure: Structure, seed: number) {
+function run(nodes: { mtbf: number; mttr: number }[], structure: AvailabilityStructure, seed: number) {
   return monteCarloAvailability({ nodes, structure, horizon: 20_000, runs: 20, confidence: 0.99, rng: createRng(seed) });
 }
 
 describe('models/monteCarlo: closed forms fall inside the simulated 99% interval', () => {
   it('centralized (seed 04.3.1): 0.99·0.95^10', () => {
     const r = run([master, ...workers(10)], { kind: 'hybrid', masters: 1, masterRule: 'all', workersNeeded: 10 }, 1);
-    assert.ok(Math.abs(r.closedForm - centralAvailability(0.99, uniform(10, 0.95))) < 1e-12);
+    assert.ok(Math.abs(r.closedForm - centralAvailability(0.99, sameAvailability(10, 0.95))) < 1e-12);
     assert.ok(r.closedFormInside, `${r.closedForm} outside [${r.lower}, ${r.upper}]`);
     assert.ok(r.halfWidth < 0.01, `interval too wide to check anything: ${r.halfWidth}`);
   });
   it('hybrid (seed 04.3.3): (1 - 0.01^3)·0.95^10', () => {
     const r = run([master, master, master, ...workers(10)], { kind: 'hybrid', masters: 3, masterRule: 'any', workersNeeded: 10 }, 2);
-    assert.ok(Math.abs(r.closedForm - hybridAvailability(uniform(3, 0.99), uniform(10, 0.95))) < 1e-12);
+    assert.ok(Math.abs(r.closedForm - hybridAvailability(sameAvailability(3, 0.99), sameAvailability(10, 0.95))) < 1e-12);
     assert.ok(r.closedFormInside, `${r.closedForm} outside [${r.lower}, ${r.upper}]`);
   });
   it('replication (seed 04.3.2): 1 - 0.05^3', () => {
     const r = run(workers(3), { kind: 'parallel' }, 3);
-    assert.ok(Math.abs(r.closedForm - replicationAvailability(uniform(3, 0.95))) < 1e-12);
+    assert.ok(Math.abs(r.closedForm - replicationAvailability(sameAvailability(3, 0.95))) < 1e-12);
     assert.ok(r.closedFormInside, `${r.closedForm} outside [${r.lower}, ${r.upper}]`);
   });
   it('majority of 3 (Raft) and hybrid with master quorum + 8 of 10 workers', () => {
@@ -49,7 +49,7 @@ describe('models/monteCarlo: closed forms fall inside the simulated 99% interval
   });
   it("the simulation can tell the models apart: a Raft group's interval excludes the seed's 1 - Π(1 - A)", () => {
     const r = run(workers(3), { kind: 'majority' }, 7);
-    const seed = replicationAvailability(uniform(3, 0.95));
+    const seed = replicationAvailability(sameAvailability(3, 0.95));
     assert.ok(seed > r.upper, `seed's ${seed} should be above the interval [${r.lower}, ${r.upper}]`);
   });
   it('is reproducible: the same seed gives the same estimate', () => {

@@ -11,10 +11,10 @@ import {
   advise,
   CONSISTENCY_NEEDS,
   type ConsistencyNeed,
-  SCALES,
-  type Scale,
-  WORKLOADS,
-  type Workload,
+  ADVISOR_SCALES,
+  type ClusterScale,
+  ADVISOR_WORKLOADS,
+  type WorkloadKind,
 } from '../../models/advisor.ts';
 import {
   atLeastKOfN,
@@ -30,7 +30,7 @@ import {
   parallelUnavailability,
   replicasForTarget,
   replicationAvailability,
-  uniform,
+  sameAvailability,
 } from '../../models/availability.ts';
 import {
   connectivityDensity,
@@ -39,12 +39,12 @@ import {
   GRAPH_NODES_MAX,
   generateTopology,
   pathStats,
-  TOPOLOGIES,
-  type TopologyName,
-  type TopologyParams,
+  GRAPH_TOPOLOGIES,
+  type GraphTopologyName,
+  type GraphTopologyParams,
 } from '../../models/connectivity.ts';
 import { compareDiscovery, DEFAULT_DISCOVERY_INPUTS, type DiscoveryInputs, discoveryLatency, DISCOVERY_MODELS } from '../../models/discovery.ts';
-import { estimateGossipRounds, GOSSIP_MODES, gossipRoundsAsymptotic, gossipRoundsMeanField, rumorResidue, rumorTraffic } from '../../models/gossip.ts';
+import { estimateGossipRounds, GOSSIP_ROUNDS_MODES, gossipRoundsAsymptotic, gossipRoundsMeanField, rumorResidue, rumorTraffic } from '../../models/gossip.ts';
 import {
   consistentHashIndex,
   leastConnectionsIndex,
@@ -53,12 +53,12 @@ import {
   weightedRoundRobinIndex,
   weightedShare,
 } from '../../models/loadBalancing.ts';
-import { monteCarloAvailability, type NodeReliability, type Structure } from '../../models/monteCarlo.ts';
+import { monteCarloAvailability, type NodeReliability, type AvailabilityStructure } from '../../models/monteCarlo.ts';
 import {
   flexibleQuorum,
   flexibleQuorumChoices,
   isCommitted,
-  type LogPosition,
+  type LastLogPosition,
   mostUpToDate,
   possibleLeaders,
   QUORUM_NODES_MAX,
@@ -146,7 +146,7 @@ function out(text: string): void {
 
 /** Expands a single value to `count` copies, or checks that a list has `count` entries. */
 function expand(flag: string, values: readonly number[], count: number | undefined, countFlag: string): number[] {
-  if (values.length === 1) return uniform(count ?? 1, values[0] ?? 0);
+  if (values.length === 1) return sameAvailability(count ?? 1, values[0] ?? 0);
   if (count !== undefined && count !== values.length) {
     throw new UsageError(`${flag} lists ${values.length} availabilities but ${countFlag} is ${count}: give one value or exactly ${count}`);
   }
@@ -186,8 +186,8 @@ async function availabilityAction(o: AvailabilityOpts): Promise<void> {
   if (o.mtbf !== undefined && o.mttr !== undefined) {
     if (o.mtbf <= 0) throw new UsageError(`--mtbf must be a positive duration, got ${o.mtbf} ms`);
     fromMtbf = availabilityFromMtbf(o.mtbf, o.mttr);
-    masterAs = uniform(masterAs.length, fromMtbf);
-    workerAs = uniform(workerAs.length, fromMtbf);
+    masterAs = sameAvailability(masterAs.length, fromMtbf);
+    workerAs = sameAvailability(workerAs.length, fromMtbf);
   }
   if (masterAs.length < 1) throw new UsageError('--masters must be >= 1');
   const needed = o.workersNeeded ?? workerAs.length;
@@ -203,7 +203,7 @@ async function availabilityAction(o: AvailabilityOpts): Promise<void> {
       if (o.target === 1 || a === 0) {
         throw new UsageError(`--target ${o.target} is impossible with replicas of availability ${a}: no finite number of replicas reaches it; allowed range [0, 1) (and a > 0)`);
       }
-      const bestDown = Math.min(parallelUnavailability(uniform(101, a)), fewerThanKOfN(uniform(101, a), 51));
+      const bestDown = Math.min(parallelUnavailability(sameAvailability(101, a)), fewerThanKOfN(sameAvailability(101, a), 51));
       const best = formatAvailability(1 - bestDown, bestDown);
       throw new UsageError(`--target ${o.target} is impossible with replicas of availability ${a}: even 101 replicas reach only ${best}; allowed range [0, ${best}]`);
     }
@@ -219,8 +219,8 @@ async function availabilityAction(o: AvailabilityOpts): Promise<void> {
     const nodes = [...nodesFor(masterAs, '--master-availability'), ...nodesFor(workerAs, '--worker-availability')];
     const m = masterAs.length;
     const w = workerAs.length;
-    const structures: [string, Structure][] = [
-      ...(m === 1 ? ([['seed-central', { kind: 'hybrid', masters: 1, masterRule: 'all', workersNeeded: w }]] as [string, Structure][]) : []),
+    const structures: [string, AvailabilityStructure][] = [
+      ...(m === 1 ? ([['seed-central', { kind: 'hybrid', masters: 1, masterRule: 'all', workersNeeded: w }]] as [string, AvailabilityStructure][]) : []),
       ['seed-hybrid', { kind: 'hybrid', masters: m, masterRule: 'any', workersNeeded: w }],
       ['seed-general', { kind: 'hybrid', masters: m, masterRule: 'all', workersNeeded: w }],
       ['seed-distributed', { kind: 'parallel' }],
@@ -288,20 +288,20 @@ async function availabilityChart(file: string, masterAs: readonly number[], work
   const m = masterAs.length;
   const sizes = Array.from({ length: maxWorkers }, (_, i) => i + 1);
   const series: ChartSeries[] = [
-    { name: 'centralized, 1 master (seed A_M·ΠA_w)', points: sizes.map((w) => [w, centralAvailability(am, uniform(w, aw))]) },
-    { name: `hybrid, ${m} masters (seed (1-Π(1-A_m))·ΠA_w)`, points: sizes.map((w) => [w, hybridAvailability(uniform(m, am), uniform(w, aw))]) },
-    { name: 'distributed (seed 1-Π(1-A) over all)', points: sizes.map((w) => [w, replicationAvailability(uniform(m + w, aw))]) },
-    { name: `${m} masters quorum, all workers`, points: sizes.map((w) => [w, hybridQuorumAvailability({ masterAvailabilities: uniform(m, am), workerAvailabilities: uniform(w, aw) })]) },
+    { name: 'centralized, 1 master (seed A_M·ΠA_w)', points: sizes.map((w) => [w, centralAvailability(am, sameAvailability(w, aw))]) },
+    { name: `hybrid, ${m} masters (seed (1-Π(1-A_m))·ΠA_w)`, points: sizes.map((w) => [w, hybridAvailability(sameAvailability(m, am), sameAvailability(w, aw))]) },
+    { name: 'distributed (seed 1-Π(1-A) over all)', points: sizes.map((w) => [w, replicationAvailability(sameAvailability(m + w, aw))]) },
+    { name: `${m} masters quorum, all workers`, points: sizes.map((w) => [w, hybridQuorumAvailability({ masterAvailabilities: sameAvailability(m, am), workerAvailabilities: sameAvailability(w, aw) })]) },
     {
       name: `${m} masters quorum, ${Math.round(ratio * 100)}% of workers`,
-      points: sizes.map((w) => [w, hybridQuorumAvailability({ masterAvailabilities: uniform(m, am), workerAvailabilities: uniform(w, aw), workersNeeded: Math.ceil(ratio * w) })]),
+      points: sizes.map((w) => [w, hybridQuorumAvailability({ masterAvailabilities: sameAvailability(m, am), workerAvailabilities: sameAvailability(w, aw), workersNeeded: Math.ceil(ratio * w) })]),
     },
   ];
   await writeLineChart(file, { title: `Availability against cluster size (masters ${am}, workers ${aw})`, xTitle: 'workers', yTitle: 'availability', series, yDomain: [0, 1] });
 }
 
 interface ConnectivityOpts {
-  topology?: TopologyName;
+  topology?: GraphTopologyName;
   nodes: number;
   edgeProbability?: number;
   degree?: number;
@@ -313,7 +313,7 @@ interface ConnectivityOpts {
 }
 
 async function connectivityAction(o: ConnectivityOpts): Promise<void> {
-  const params: TopologyParams = {
+  const params: GraphTopologyParams = {
     ...(o.edgeProbability === undefined ? {} : { edgeProbability: o.edgeProbability }),
     ...(o.degree === undefined ? {} : { degree: o.degree }),
     ...(o.neighbours === undefined ? {} : { neighbours: o.neighbours }),
@@ -325,7 +325,7 @@ async function connectivityAction(o: ConnectivityOpts): Promise<void> {
   if (o.neighbours !== undefined && (o.neighbours >= o.nodes || o.neighbours % 2 !== 0)) {
     throw new UsageError(`--neighbours must be an even number in [0, ${o.nodes - 1}], got ${o.neighbours}`);
   }
-  const names = o.topology ? [o.topology] : [...TOPOLOGIES];
+  const names = o.topology ? [o.topology] : [...GRAPH_TOPOLOGIES];
   const rng = createRng(o.seed);
   const rows = names.map((name) => {
     const g = generateTopology(name, o.nodes, params, rng.fork(name));
@@ -413,7 +413,7 @@ interface GossipOpts {
 
 async function gossipAction(o: GossipOpts): Promise<void> {
   const rng = createRng(o.seed);
-  const rows = GOSSIP_MODES.map((mode) => estimateGossipRounds(mode, o.nodes, o.runs, rng));
+  const rows = GOSSIP_ROUNDS_MODES.map((mode) => estimateGossipRounds(mode, o.nodes, o.runs, rng));
   const ks = o.k ?? [1, 2, 3, 4, 5];
   const residues = ks.map((k) => {
     const s = rumorResidue(k);
@@ -426,7 +426,7 @@ async function gossipAction(o: GossipOpts): Promise<void> {
       xTitle: 'nodes',
       yTitle: 'rounds',
       xScale: 'log',
-      series: GOSSIP_MODES.flatMap((mode) => [
+      series: GOSSIP_ROUNDS_MODES.flatMap((mode) => [
         { name: `${mode} (asymptotic)`, points: sizes.map((n) => [n, gossipRoundsAsymptotic(mode, n)] as const) },
         { name: `${mode} (mean field)`, points: sizes.map((n) => [n, gossipRoundsMeanField(mode, n)] as const) },
       ]),
@@ -436,7 +436,7 @@ async function gossipAction(o: GossipOpts): Promise<void> {
     json({ source: '04.6.6', seed: o.seed, rounds: rows, rumorMongering: residues });
     return;
   }
-  const formula: Record<(typeof GOSSIP_MODES)[number], string> = {
+  const formula: Record<(typeof GOSSIP_ROUNDS_MODES)[number], string> = {
     push: 'log2 n + ln n (Pittel)',
     pull: 'log2 n + log2 ln n',
     'push-pull': 'log3 n + ln ln n (Karp et al.)',
@@ -462,7 +462,7 @@ async function gossipAction(o: GossipOpts): Promise<void> {
 
 /** `term:index,term:index,...`: each node's last log term and index. */
 function logsFlag(flag: string) {
-  return (value: string): LogPosition[] =>
+  return (value: string): LastLogPosition[] =>
     value.split(',').map((part) => {
       const m = /^\s*(\d+):(\d+)\s*$/.exec(part);
       if (!m) throw new CommanderInvalidArgument(`${flag} must be a comma-separated list of term:index pairs of non-negative integers, got ${JSON.stringify(part)}`);
@@ -471,7 +471,7 @@ function logsFlag(flag: string) {
 }
 
 interface QuorumOpts {
-  logs?: LogPosition[];
+  logs?: LastLogPosition[];
   voters?: number;
   acks?: number;
   q1?: number;
@@ -494,8 +494,8 @@ async function quorumAction(o: QuorumOpts): Promise<void> {
   if (o.q2 !== undefined && (o.q2 < 1 || o.q2 > n)) throw new UsageError(`--q2 must be in [1, ${n}], got ${o.q2}`);
   const summary = summarizeQuorum(n);
   const a = o.nodeAvailability;
-  const majorityAvailability = majorityQuorumAvailability(uniform(n, a));
-  const seedAnyAvailability = parallelAvailability(uniform(n, a));
+  const majorityAvailability = majorityQuorumAvailability(sameAvailability(n, a));
+  const seedAnyAvailability = parallelAvailability(sameAvailability(n, a));
   const committed = o.acks === undefined ? undefined : isCommitted(o.acks, n);
   const choices = flexibleQuorumChoices(n, a);
   let chosen: { q1: number; q2: number; intersects: boolean; electionAvailability?: number; replicationAvailability?: number } | undefined;
@@ -503,7 +503,7 @@ async function quorumAction(o: QuorumOpts): Promise<void> {
     chosen =
       o.q1 + o.q2 > n
         ? flexibleQuorum(n, o.q1, o.q2, a)
-        : { q1: o.q1, q2: o.q2, intersects: false, electionAvailability: atLeastKOfN(uniform(n, a), o.q1), replicationAvailability: atLeastKOfN(uniform(n, a), o.q2) };
+        : { q1: o.q1, q2: o.q2, intersects: false, electionAvailability: atLeastKOfN(sameAvailability(n, a), o.q1), replicationAvailability: atLeastKOfN(sameAvailability(n, a), o.q2) };
   }
   if (o.svg) {
     const sizes = Array.from({ length: 15 }, (_, i) => i + 1);
@@ -512,8 +512,8 @@ async function quorumAction(o: QuorumOpts): Promise<void> {
       xTitle: 'voters',
       yTitle: 'availability',
       series: [
-        { name: 'majority quorum (Raft/Paxos)', points: sizes.map((v) => [v, majorityQuorumAvailability(uniform(v, a))] as const) },
-        { name: 'any one (seed 1-Π(1-A))', points: sizes.map((v) => [v, parallelAvailability(uniform(v, a))] as const) },
+        { name: 'majority quorum (Raft/Paxos)', points: sizes.map((v) => [v, majorityQuorumAvailability(sameAvailability(v, a))] as const) },
+        { name: 'any one (seed 1-Π(1-A))', points: sizes.map((v) => [v, parallelAvailability(sameAvailability(v, a))] as const) },
       ],
     });
   }
@@ -638,8 +638,8 @@ interface AdviseOpts {
   nodes: number;
   target: number;
   consistency: ConsistencyNeed;
-  workload: Workload;
-  scale?: Scale;
+  workload: WorkloadKind;
+  scale?: ClusterScale;
   latencyBudgetMs?: number;
   nodeAvailability: number;
   capacity: number;
@@ -674,7 +674,7 @@ function adviseAction(o: AdviseOpts): void {
 function printAdvice(advice: Advice, topology: NonNullable<Advice['topology']>): void {
   const r = advice.requirements;
   out(
-    `Requirements: ${r.nodes} machines at ${r.nodeAvailability}, target ${r.targetAvailability}, ${r.consistency} consistency, ${r.workload} workload, ${r.scale} scale, ${Math.round(r.capacityNeeded * 100)}% of workload machines needed${r.latencyBudgetMs === undefined ? '' : `, latency budget ${r.latencyBudgetMs} ms`}.`,
+    `AdvisorRequirements: ${r.nodes} machines at ${r.nodeAvailability}, target ${r.targetAvailability}, ${r.consistency} consistency, ${r.workload} workload, ${r.scale} scale, ${Math.round(r.capacityNeeded * 100)}% of workload machines needed${r.latencyBudgetMs === undefined ? '' : `, latency budget ${r.latencyBudgetMs} ms`}.`,
   );
   out('');
   out('Candidates (availability is quorum-aware; the seed column uses the seed formula for the same machines):');
@@ -746,7 +746,7 @@ export function registerModels(program: Command): void {
     model
       .command('connectivity')
       .description('seed 04.4.4 density C = 2|E|/(|V|(|V|-1)) with connectedness, diameter and path length')
-      .addOption(new Option('--topology <name>', 'one topology (default: all)').choices(TOPOLOGIES))
+      .addOption(new Option('--topology <name>', 'one topology (default: all)').choices(GRAPH_TOPOLOGIES))
       .option('--nodes <n>', 'number of nodes', intFlag('--nodes', { min: 1, max: GRAPH_NODES_MAX }), 20)
       .option('--edge-probability <p>', 'edge probability for random (default 2 ln(n)/n)', probabilityFlag('--edge-probability'))
       .option('--degree <d>', 'degree for regular (default 4)', intFlag('--degree', { min: 0, max: GRAPH_NODES_MAX }))
@@ -819,8 +819,8 @@ export function registerModels(program: Command): void {
       .requiredOption('--nodes <n>', 'machines available', intFlag('--nodes', { min: 1, max: ADVISOR_NODES_MAX }))
       .option('--target <p>', 'target availability, in (0, 1)', floatFlag('--target', { min: 0, max: 1 }), 0.999)
       .addOption(new Option('--consistency <need>', 'consistency the workload needs').choices(CONSISTENCY_NEEDS).default('strong'))
-      .addOption(new Option('--workload <kind>', 'what runs on the cluster').choices(WORKLOADS).default('container'))
-      .addOption(new Option('--scale <scale>', `cluster scale (default: large above ${50} machines)`).choices(SCALES))
+      .addOption(new Option('--workload <kind>', 'what runs on the cluster').choices(ADVISOR_WORKLOADS).default('container'))
+      .addOption(new Option('--scale <scale>', `cluster scale (default: large above ${50} machines)`).choices(ADVISOR_SCALES))
       .option('--latency-budget-ms <ms>', 'budget for discovery and balancing per request', floatFlag('--latency-budget-ms', { min: 0 }))
       .option('--node-availability <p>', 'availability of one machine', probabilityFlag('--node-availability'), 0.99)
       .option('--capacity <fraction>', 'fraction of workload machines that must be up, in (0, 1]', floatFlag('--capacity', { min: 0, max: 1, minExclusive: true }), 0.8),
