@@ -24,7 +24,7 @@ import {
   parallelAvailability,
   replicationAvailability,
   sameAvailability,
-  upCountDistribution,
+  stackedQuorumAvailability,
 } from './availability.ts';
 import { compareDiscovery, DEFAULT_DISCOVERY_INPUTS, type DiscoveryInputs, type DiscoveryModel } from './discovery.ts';
 
@@ -103,21 +103,6 @@ export interface Advice {
   readonly discovery: AdvisorChoice & { readonly perRequestMs: number };
   readonly loadBalancing: AdvisorChoice;
   readonly warnings: readonly string[];
-}
-
-/** P(majority of the first `voters` up AND at least `needed` of all `n` up) for identical machines. */
-function stackedAvailability(n: number, voters: number, needed: number, a: number, rule: 'majority' | 'any'): number {
-  const voterPmf = upCountDistribution(sameAvailability(voters, a));
-  const restPmf = upCountDistribution(sameAvailability(n - voters, a));
-  const quorum = rule === 'majority' ? majorityOf(voters) : 1;
-  let total = 0;
-  voterPmf.forEach((pv, upVoters) => {
-    if (upVoters < quorum) return;
-    restPmf.forEach((pr, upRest) => {
-      if (upVoters + upRest >= needed) total += pv * pr;
-    });
-  });
-  return Math.min(1, total);
 }
 
 function largestOddAtMost(n: number): number {
@@ -209,7 +194,12 @@ function buildCandidates(req: Required<Omit<AdvisorRequirements, 'discoveryInput
       workersNeeded: needed,
       seedAvailability: replicationAvailability(sameAvailability(n, a)),
       seedFormula: '1 - Π(1 - A_i)',
-      availability: stackedAvailability(n, voters, needed, a, rule),
+      availability: stackedQuorumAvailability({
+        voterAvailabilities: sameAvailability(voters, a),
+        otherAvailabilities: sameAvailability(n - voters, a),
+        nodesNeeded: needed,
+        voterRule: rule,
+      }),
       formula: strong ? 'P(up voters > v/2 and up machines ≥ m)' : 'P(up machines ≥ max(1, m))',
       suitable,
       notes,

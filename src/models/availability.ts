@@ -173,6 +173,40 @@ export function hybridQuorumAvailability(spec: HybridQuorumSpec): number {
   return controlPlane * atLeastKOfN(workers, needed);
 }
 
+export interface StackedQuorumSpec {
+  /** Machines that hold a copy of the replicated store and also run workloads. */
+  readonly voterAvailabilities: readonly number[];
+  /** Machines that only run workloads. */
+  readonly otherAvailabilities: readonly number[];
+  /** Machines (voters included) that must be up to carry the load. */
+  readonly nodesNeeded: number;
+  /** `'majority'` for a Raft store, `'any'` for a gossip-replicated one. */
+  readonly voterRule: 'majority' | 'any';
+}
+
+/**
+ * A stacked control plane (every machine runs workloads; the store lives on some of them):
+ * `P(voters up meet the rule AND machines up ≥ m)`. The two events share the voters, so this is
+ * not the product of their probabilities; it is summed exactly over the joint distribution of
+ * up voters and up others.
+ */
+export function stackedQuorumAvailability(spec: StackedQuorumSpec): number {
+  const voters = spec.voterAvailabilities;
+  const total = voters.length + spec.otherAvailabilities.length;
+  checkCount('nodesNeeded', spec.nodesNeeded, 0, total);
+  const quorum = spec.voterRule === 'majority' ? majorityOf(voters.length) : Math.min(1, voters.length);
+  const voterPmf = upCountDistribution(voters);
+  const otherPmf = upCountDistribution(spec.otherAvailabilities);
+  let sum = 0;
+  voterPmf.forEach((pv, upVoters) => {
+    if (upVoters < quorum) return;
+    otherPmf.forEach((po, upOthers) => {
+      if (upVoters + upOthers >= spec.nodesNeeded) sum += pv * po;
+    });
+  });
+  return Math.min(1, sum);
+}
+
 /** Steady-state availability of a node that fails and is repaired: `MTBF / (MTBF + MTTR)`. */
 export function availabilityFromMtbf(mtbf: number, mttr: number): number {
   if (!Number.isFinite(mtbf) || mtbf <= 0) throw new InvalidArgumentError(`mtbf must be a positive duration, got ${mtbf}`);

@@ -4,8 +4,8 @@
  * models that replace the naive ones, Monte Carlo checks, and the advisor. Depends on core only.
  * Validation helpers stay internal.
  */
-export type { AvailabilityRow, ClusterSpec, HybridQuorumSpec, ReplicaRule } from './availability.ts';
-export { atLeastKOfN, availabilityFromMtbf, centralAvailability, compareAvailability, downtimeMinutesPerYear, fewerThanKOfN, generalClusterAvailability, hybridAvailability, hybridQuorumAvailability, majorityOf, majorityQuorumAvailability, nines, parallelAvailability, parallelUnavailability, replicasForTarget, replicationAvailability, sameAvailability, seriesAvailability, upCountDistribution } from './availability.ts';
+export type { AvailabilityRow, ClusterSpec, HybridQuorumSpec, ReplicaRule, StackedQuorumSpec } from './availability.ts';
+export { atLeastKOfN, availabilityFromMtbf, centralAvailability, compareAvailability, downtimeMinutesPerYear, fewerThanKOfN, generalClusterAvailability, hybridAvailability, hybridQuorumAvailability, majorityOf, majorityQuorumAvailability, nines, parallelAvailability, parallelUnavailability, replicasForTarget, replicationAvailability, sameAvailability, seriesAvailability, stackedQuorumAvailability, upCountDistribution } from './availability.ts';
 export type { GraphTopologyName, GraphTopologyParams, PathStats, UndirectedGraph } from './connectivity.ts';
 export { GRAPH_NODES_MAX, GRAPH_TOPOLOGIES, bfsDistances, chainGraph, componentCount, connectivityDensity, defaultDegree, defaultEdgeProbability, defaultNeighbours, edgeCount, erdosRenyiGraph, expectedDensity, fullGraph, generateTopology, graphFromEdges, isConnected, isGraphTopologyName, pathStats, randomRegularGraph, ringGraph, smallWorldGraph, starGraph } from './connectivity.ts';
 export type { DiscoveryComparisonRow, DiscoveryInputs, DiscoveryLatency, DiscoveryModel, LatencyRating } from './discovery.ts';

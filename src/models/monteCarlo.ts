@@ -22,6 +22,7 @@ import {
   majorityOf,
   parallelAvailability,
   seriesAvailability,
+  stackedQuorumAvailability,
 } from './availability.ts';
 
 /** When is the system up? Nodes 0..masters-1 are masters in the `hybrid` structure. */
@@ -35,6 +36,13 @@ export type AvailabilityStructure =
       readonly masters: number;
       readonly masterRule: 'any' | 'majority' | 'all';
       readonly workersNeeded: number;
+    }
+  | {
+      /** Nodes 0..voters-1 hold the store and also count towards `nodesNeeded`. */
+      readonly kind: 'stacked';
+      readonly voters: number;
+      readonly voterRule: 'majority' | 'any';
+      readonly nodesNeeded: number;
     };
 
 export interface NodeReliability {
@@ -60,6 +68,10 @@ function checkStructure(structure: AvailabilityStructure, n: number): void {
     case 'hybrid':
       checkCount('masters', structure.masters, 1, n);
       checkCount('workersNeeded', structure.workersNeeded, 0, n - structure.masters);
+      return;
+    case 'stacked':
+      checkCount('voters', structure.voters, 1, n);
+      checkCount('nodesNeeded', structure.nodesNeeded, 0, n);
       return;
     default:
       unreachable(structure, 'structure');
@@ -89,6 +101,13 @@ export function structureAvailability(structure: AvailabilityStructure, availabi
             : atLeastKOfN(masters, majorityOf(masters.length));
       return control * atLeastKOfN(workers, structure.workersNeeded);
     }
+    case 'stacked':
+      return stackedQuorumAvailability({
+        voterAvailabilities: availabilities.slice(0, structure.voters),
+        otherAvailabilities: availabilities.slice(structure.voters),
+        nodesNeeded: structure.nodesNeeded,
+        voterRule: structure.voterRule,
+      });
     default:
       return unreachable(structure, 'structure');
   }
@@ -109,6 +128,11 @@ function systemUp(structure: AvailabilityStructure, n: number, upMasters: number
       const m = structure.masters;
       const control = structure.masterRule === 'any' ? upMasters >= 1 : structure.masterRule === 'all' ? upMasters === m : upMasters > m / 2;
       return control && upTotal - upMasters >= structure.workersNeeded;
+    }
+    case 'stacked': {
+      const v = structure.voters;
+      const quorumUp = structure.voterRule === 'any' ? upMasters >= 1 : upMasters > v / 2;
+      return quorumUp && upTotal >= structure.nodesNeeded;
     }
     default:
       return unreachable(structure, 'structure');
@@ -147,7 +171,7 @@ export interface MonteCarloResult {
 /** Simulates one replication; returns the time-average availability and the events used. */
 function replicate(nodes: readonly NodeReliability[], structure: AvailabilityStructure, horizon: number, rng: Rng): { up: number; events: number } {
   const n = nodes.length;
-  const masters = structure.kind === 'hybrid' ? structure.masters : 0;
+  const masters = structure.kind === 'hybrid' ? structure.masters : structure.kind === 'stacked' ? structure.voters : 0;
   const isUp = new Uint8Array(n);
   const nextChange = new Float64Array(n);
   let upMasters = 0;

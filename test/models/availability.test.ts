@@ -17,8 +17,9 @@ import {
   parallelAvailability,
   replicasForTarget,
   replicationAvailability,
-  seriesAvailability,
   sameAvailability,
+  seriesAvailability,
+  stackedQuorumAvailability,
   upCountDistribution,
 } from '../../src/models/availability.ts';
 
@@ -154,5 +155,29 @@ describe('models/availability: comparison rows', () => {
   it('with one master includes the centralized seed form 0.99·0.95^10', () => {
     const rows = compareAvailability({ masterAvailabilities: [0.99], workerAvailabilities: sameAvailability(10, 0.95) });
     close(rows.find((r) => r.id === 'seed-central')?.availability ?? 0, 0.99 * 0.95 ** 10);
+  });
+});
+
+describe('models/availability: stacked quorum (joint, not a product)', () => {
+  it('matches brute force over all states of 3 voters + 2 others', () => {
+    const voters = [0.9, 0.95, 0.8];
+    const others = [0.7, 0.99];
+    const all = [...voters, ...others];
+    let expected = 0;
+    for (let mask = 0; mask < 32; mask++) {
+      let p = 1;
+      let upVoters = 0;
+      let up = 0;
+      all.forEach((a, i) => {
+        const isUp = (mask & (1 << i)) !== 0;
+        p *= isUp ? a : 1 - a;
+        if (isUp) {
+          up++;
+          if (i < 3) upVoters++;
+        }
+      });
+      if (upVoters >= 2 && up >= 4) expected += p;
+    }
+    close(stackedQuorumAvailability({ voterAvailabilities: voters, otherAvailabilities: others, nodesNeeded: 4, voterRule: 'majority' }), expected, 1e-14);
   });
 });

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRng } from '../../src/core/rng.ts';
-import { centralAvailability, hybridAvailability, replicationAvailability, sameAvailability } from '../../src/models/availability.ts';
+import {
+  atLeastKOfN,
+  centralAvailability,
+  hybridAvailability,
+  majorityQuorumAvailability,
+  replicationAvailability,
+  sameAvailability,
+} from '../../src/models/availability.ts';
 import { monteCarloAvailability, normalQuantile, type AvailabilityStructure, studentTQuantile } from '../../src/models/monteCarlo.ts';
 
 // MTBF/MTTR pairs giving the seed's per-node availabilities: 99/1 → 0.99, 19/1 → 0.95.
@@ -78,5 +85,15 @@ describe('models/monteCarlo: quantiles', () => {
     assert.ok(Math.abs(studentTQuantile(0.975, 19) - 2.093) < 0.002);
     assert.ok(Math.abs(studentTQuantile(0.975, 4) - 2.776) < 0.005);
     assert.ok(Math.abs(studentTQuantile(0.995, 9) - 3.25) < 0.005);
+  });
+});
+
+describe('models/monteCarlo: stacked control plane (voters also run workloads)', () => {
+  it('the joint closed form falls inside the interval: 5 machines at 0.95, Raft on 3, 4 machines needed', () => {
+    const r = run(workers(5), { kind: 'stacked', voters: 3, voterRule: 'majority', nodesNeeded: 4 }, 9);
+    assert.ok(r.closedFormInside, `${r.closedForm} outside [${r.lower}, ${r.upper}]`);
+    // Treating the two conditions as independent would be wrong: the product differs from the joint value.
+    const product = majorityQuorumAvailability(sameAvailability(3, 0.95)) * atLeastKOfN(sameAvailability(5, 0.95), 4);
+    assert.ok(Math.abs(product - r.closedForm) > 1e-3, `product ${product} vs joint ${r.closedForm}`);
   });
 });
