@@ -185,12 +185,31 @@ function replicate(nodes: readonly NodeReliability[], structure: AvailabilityStr
       if (i < masters) upMasters++;
     }
   });
+  // Binary min-heap of node indices keyed by their next state change; only the root's key
+  // changes per event, so one sift-down keeps it ordered: O(log n) per event.
+  const heap = new Int32Array(n);
+  for (let i = 0; i < n; i++) heap[i] = i;
+  const key = (slot: number) => nextChange[heap[slot] ?? 0] ?? 0;
+  const siftDown = (start: number) => {
+    let slot = start;
+    for (;;) {
+      const left = 2 * slot + 1;
+      if (left >= n) return;
+      const right = left + 1;
+      const child = right < n && key(right) < key(left) ? right : left;
+      if (key(child) >= key(slot)) return;
+      const tmp = heap[slot] ?? 0;
+      heap[slot] = heap[child] ?? 0;
+      heap[child] = tmp;
+      slot = child;
+    }
+  };
+  for (let slot = Math.floor(n / 2) - 1; slot >= 0; slot--) siftDown(slot);
   let t = 0;
   let upTime = 0;
   let events = 0;
   while (t < horizon) {
-    let next = 0;
-    for (let i = 1; i < n; i++) if ((nextChange[i] ?? 0) < (nextChange[next] ?? 0)) next = i;
+    const next = heap[0] ?? 0;
     const at = Math.min(nextChange[next] ?? horizon, horizon);
     if (systemUp(structure, n, upMasters, upTotal)) upTime += at - t;
     t = at;
@@ -203,6 +222,7 @@ function replicate(nodes: readonly NodeReliability[], structure: AvailabilityStr
     upTotal += delta;
     if (next < masters) upMasters += delta;
     nextChange[next] = t + rng.exponential(wasUp ? node.mttr : node.mtbf);
+    siftDown(0);
     events++;
   }
   return { up: upTime / horizon, events };
