@@ -26,6 +26,7 @@ import {
   sameAvailability,
   stackedQuorumAvailability,
 } from './availability.ts';
+import type { AvailabilityStructure } from './monteCarlo.ts';
 import { compareDiscovery, DEFAULT_DISCOVERY_INPUTS, type DiscoveryInputs, type DiscoveryModel } from './discovery.ts';
 
 export const CONSISTENCY_NEEDS = ['strong', 'eventual', 'causal'] as const;
@@ -414,4 +415,32 @@ export function advise(requirements: AdvisorRequirements): Advice {
     warnings,
   };
   return chosen ? { ...base, topology: chosen } : base;
+}
+
+/**
+ * The Monte Carlo structure equivalent to a candidate (nodes numbered masters/voters first), so
+ * its availability can be checked by simulation: `structureAvailability(structure, nodes)` equals
+ * `candidate.availability` for identical machines.
+ */
+export function candidateStructure(candidate: TopologyCandidate, consistency: ConsistencyNeed): { structure: AvailabilityStructure; nodeCount: number } {
+  const rule = consistency === 'strong' ? 'majority' : 'any';
+  switch (candidate.kind) {
+    case 'centralized':
+      return candidate.dedicatedMasters === 0
+        ? { structure: { kind: 'series' }, nodeCount: 1 }
+        : { structure: { kind: 'hybrid', masters: 1, masterRule: 'all', workersNeeded: candidate.workersNeeded }, nodeCount: 1 + candidate.workers };
+    case 'stacked':
+      return {
+        structure: { kind: 'stacked', voters: candidate.controlPlaneVoters, voterRule: rule, nodesNeeded: candidate.workersNeeded },
+        nodeCount: candidate.workers,
+      };
+    case 'hybrid-3':
+    case 'hybrid-5':
+      return {
+        structure: { kind: 'hybrid', masters: candidate.dedicatedMasters, masterRule: rule, workersNeeded: candidate.workersNeeded },
+        nodeCount: candidate.dedicatedMasters + candidate.workers,
+      };
+    default:
+      return unreachable(candidate.kind, 'candidate');
+  }
 }

@@ -19,4 +19,4 @@ export type { AvailabilityStructure, MonteCarloOptions, MonteCarloResult, NodeRe
 export { MONTE_CARLO_EVENTS_MAX, monteCarloAvailability, normalQuantile, structureAvailability, studentTQuantile } from './monteCarlo.ts';
 export { causalConditionHolds, eventualConvergenceIndex, replicaStatesAgree, strongConditionHolds } from './consistency.ts';
 export type { Advice, AdvisorChoice, AdvisorRequirements, ClusterScale, ConsistencyNeed, TopologyCandidate, TopologyCandidateKind, WorkloadKind } from './advisor.ts';
-export { ADVISOR_NODES_MAX, CONSISTENCY_NEEDS, LARGE_CLUSTER_NODES_MIN, RAFT_VOTERS_MAX, ADVISOR_SCALES, ADVISOR_WORKLOADS, advise } from './advisor.ts';
+export { ADVISOR_NODES_MAX, CONSISTENCY_NEEDS, LARGE_CLUSTER_NODES_MIN, RAFT_VOTERS_MAX, ADVISOR_SCALES, ADVISOR_WORKLOADS, advise, candidateStructure } from './advisor.ts';

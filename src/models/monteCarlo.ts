@@ -165,6 +165,11 @@ export interface MonteCarloResult {
   /** The closed form for the same structure, for comparison. */
   readonly closedForm: number;
   readonly closedFormInside: boolean;
+  /**
+   * False when no replication saw the system down (or none saw it up): the interval is then
+   * degenerate and says nothing about rare outages. Lengthen the horizon or add runs.
+   */
+  readonly conclusive: boolean;
   readonly seed: number;
 }
 
@@ -255,8 +260,9 @@ export function monteCarloAvailability(options: MonteCarloOptions): MonteCarloRe
   const variance = samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (runs - 1);
   const halfWidth = studentTQuantile((1 + confidence) / 2, runs - 1) * Math.sqrt(variance / runs);
   const closedForm = structureAvailability(structure, availabilities);
-  const lower = mean - halfWidth;
-  const upper = mean + halfWidth;
+  const lower = Math.max(0, mean - halfWidth);
+  const upper = Math.min(1, mean + halfWidth);
+  const conclusive = samples.some((x) => x < 1) && samples.some((x) => x > 0);
   return {
     estimate: mean,
     lower,
@@ -268,6 +274,7 @@ export function monteCarloAvailability(options: MonteCarloOptions): MonteCarloRe
     events,
     closedForm,
     closedFormInside: closedForm >= lower && closedForm <= upper,
+    conclusive,
     seed: options.rng.seed,
   };
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '../../src/core/errors.ts';
-import { advise } from '../../src/models/advisor.ts';
+import { advise, candidateStructure } from '../../src/models/advisor.ts';
 import { atLeastKOfN, majorityQuorumAvailability, sameAvailability } from '../../src/models/availability.ts';
+import { structureAvailability } from '../../src/models/monteCarlo.ts';
 
 describe('models/advisor: requirements → topology, consistency, discovery, load balancing (seed 04.8)', () => {
   it('13 machines, strong consistency, containers, 99.9%: a K3s cluster with etcd (Raft), Service/CoreDNS, Service + Ingress', () => {
@@ -55,5 +56,17 @@ describe('models/advisor: requirements → topology, consistency, discovery, loa
     assert.throws(() => advise({ nodes: 3, targetAvailability: 1, consistency: 'strong', workload: 'container' }), InvalidArgumentError);
     assert.throws(() => advise({ nodes: 0, targetAvailability: 0.9, consistency: 'strong', workload: 'container' }), /nodes/);
     assert.throws(() => advise({ nodes: 3, targetAvailability: 0.9, consistency: 'strong', workload: 'container', nodeAvailability: 2 }), /nodeAvailability/);
+  });
+  it("each candidate's Monte Carlo structure has the candidate's closed form (two code paths agree)", () => {
+    for (const nodes of [1, 2, 3, 4, 6, 13, 60]) {
+      for (const consistency of ['strong', 'eventual'] as const) {
+        const a = advise({ nodes, targetAvailability: 0.99, consistency, workload: 'container', nodeAvailability: 0.97 });
+        for (const c of a.candidates) {
+          const { structure, nodeCount } = candidateStructure(c, consistency);
+          const closed = structureAvailability(structure, sameAvailability(nodeCount, 0.97));
+          assert.ok(Math.abs(closed - c.availability) < 1e-12, `${nodes} ${consistency} ${c.kind}: ${closed} vs ${c.availability}`);
+        }
+      }
+    }
   });
 });

@@ -189,6 +189,13 @@ describe('cli: clusterkit advise', () => {
     assert.equal(consistency.code, 2);
     assert.match(consistency.stderr, /Allowed choices are strong, eventual, causal/);
   });
+  it('--monte-carlo checks every candidate by simulation', async () => {
+    const r = await cli('advise', '--nodes', '7', '--node-availability', '0.95', '--target', '0.95', '--monte-carlo', '--runs', '8', '--horizon', '4000', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const rows = (JSON.parse(r.stdout) as { monteCarlo: { rows: { kind: string; inside: boolean; conclusive: boolean }[] } }).monteCarlo.rows;
+    assert.equal(rows.length, 4);
+    for (const row of rows) assert.ok(row.conclusive && row.inside, `${row.kind}: ${JSON.stringify(row)}`);
+  });
   it('the installed binary runs end to end (spawned process)', () => {
     const r = spawnSync(process.execPath, ['bin/clusterkit.mjs', 'advise', '--nodes', '5', '--json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

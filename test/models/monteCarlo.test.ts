@@ -59,6 +59,13 @@ describe('models/monteCarlo: closed forms fall inside the simulated 99% interval
     const seed = replicationAvailability(sameAvailability(3, 0.95));
     assert.ok(seed > r.upper, `seed's ${seed} should be above the interval [${r.lower}, ${r.upper}]`);
   });
+  it('says when it saw no outage at all (a degenerate interval proves nothing)', () => {
+    const r = monteCarloAvailability({ nodes: [{ mtbf: 1e6, mttr: 1 }, { mtbf: 1e6, mttr: 1 }], structure: { kind: 'parallel' }, horizon: 100, runs: 5, rng: createRng(1) });
+    assert.equal(r.conclusive, false);
+    assert.equal(r.estimate, 1);
+    const seen = run(workers(3), { kind: 'majority' }, 10);
+    assert.equal(seen.conclusive, true);
+  });
   it('is reproducible: the same seed gives the same estimate', () => {
     const a = run(workers(3), { kind: 'majority' }, 8);
     const b = run(workers(3), { kind: 'majority' }, 8);

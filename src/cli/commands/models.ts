@@ -10,6 +10,7 @@ import {
   type Advice,
   advise,
   CONSISTENCY_NEEDS,
+  candidateStructure,
   type ConsistencyNeed,
   ADVISOR_SCALES,
   type ClusterScale,
@@ -210,7 +211,7 @@ async function availabilityAction(o: AvailabilityOpts): Promise<void> {
     target = { value: o.target, ...(anyReplicas === undefined ? {} : { anyReplicas }), ...(majorityReplicas === undefined ? {} : { majorityReplicas }) };
   }
 
-  type McRow = { id: string; estimate: number; lower: number; upper: number; closedForm: number; inside: boolean; events: number };
+  type McRow = { id: string; estimate: number; lower: number; upper: number; closedForm: number; inside: boolean; conclusive: boolean; events: number };
   const monteCarlo: McRow[] = [];
   if (o.monteCarlo) {
     const mttr = o.mttr ?? 1;
@@ -232,7 +233,7 @@ async function availabilityAction(o: AvailabilityOpts): Promise<void> {
     const horizon = o.horizon * mttr;
     for (const [id, structure] of structures) {
       const r = monteCarloAvailability({ nodes, structure, horizon, runs: o.runs, confidence: o.confidence, rng: rng.fork(id) });
-      monteCarlo.push({ id, estimate: r.estimate, lower: r.lower, upper: r.upper, closedForm: r.closedForm, inside: r.closedFormInside, events: r.events });
+      monteCarlo.push({ id, estimate: r.estimate, lower: r.lower, upper: r.upper, closedForm: r.closedForm, inside: r.closedFormInside, conclusive: r.conclusive, events: r.events });
     }
   }
 
@@ -261,7 +262,7 @@ async function availabilityAction(o: AvailabilityOpts): Promise<void> {
       headers,
       rows.map((r) => {
         const mc = mcById.get(r.id);
-        const mcCells = o.monteCarlo ? (mc ? [`${formatAvailability(mc.estimate)} [${formatAvailability(mc.lower)}, ${formatAvailability(mc.upper)}]`, mc.inside ? 'yes' : 'NO'] : ['', '']) : [];
+        const mcCells = o.monteCarlo ? (mc ? [`${formatAvailability(mc.estimate)} [${formatAvailability(mc.lower)}, ${formatAvailability(mc.upper)}]`, insideCell(mc.inside, mc.conclusive)] : ['', '']) : [];
         return [r.model, r.formula, r.source, formatAvailability(r.availability, r.unavailability), formatDowntime(r.availability, r.unavailability), ...mcCells, r.assumption];
       }),
     ),
@@ -635,6 +636,10 @@ function lbAction(o: LbOpts): void {
 }
 
 interface AdviseOpts {
+  monteCarlo?: boolean;
+  runs: number;
+  horizon: number;
+  seed: number;
   nodes: number;
   target: number;
   consistency: ConsistencyNeed;
@@ -664,23 +669,63 @@ function adviseAction(o: AdviseOpts): void {
       `--target ${o.target} is impossible with --nodes ${o.nodes} at --node-availability ${o.nodeAvailability} and --capacity ${o.capacity}: the best topology reaches ${formatAvailability(advice.bestAvailability)}; allowed range (0, ${formatAvailability(advice.bestAvailability)}]`,
     );
   }
+  const monteCarlo = o.monteCarlo ? adviceMonteCarlo(advice, o) : undefined;
   if (o.json) {
-    json(advice);
+    json(monteCarlo ? { ...advice, monteCarlo: { seed: o.seed, runs: o.runs, horizonMttr: o.horizon, rows: monteCarlo } } : advice);
     return;
   }
-  printAdvice(advice, advice.topology);
+  printAdvice(advice, advice.topology, monteCarlo);
 }
 
-function printAdvice(advice: Advice, topology: NonNullable<Advice['topology']>): void {
+interface CandidateCheck {
+  readonly kind: string;
+  readonly estimate: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly inside: boolean;
+  readonly conclusive: boolean;
+}
+
+/** Simulates every candidate (identical machines, MTTR one time unit) to check its closed form. */
+function adviceMonteCarlo(advice: Advice, o: AdviseOpts): CandidateCheck[] {
+  const a = advice.requirements.nodeAvailability;
+  const node = reliabilityFor('--node-availability', a, 1);
+  const rng = createRng(o.seed);
+  return advice.candidates.map((c) => {
+    const { structure, nodeCount } = candidateStructure(c, advice.requirements.consistency);
+    const r = monteCarloAvailability({
+      nodes: Array.from({ length: nodeCount }, () => node),
+      structure,
+      horizon: o.horizon,
+      runs: o.runs,
+      rng: rng.fork(c.kind),
+    });
+    return { kind: c.kind, estimate: r.estimate, lower: r.lower, upper: r.upper, inside: r.closedFormInside, conclusive: r.conclusive };
+  });
+}
+
+function printAdvice(advice: Advice, topology: NonNullable<Advice['topology']>, monteCarlo: readonly CandidateCheck[] | undefined): void {
+  const mc = new Map((monteCarlo ?? []).map((m) => [m.kind, m]));
   const r = advice.requirements;
   out(
-    `AdvisorRequirements: ${r.nodes} machines at ${r.nodeAvailability}, target ${r.targetAvailability}, ${r.consistency} consistency, ${r.workload} workload, ${r.scale} scale, ${Math.round(r.capacityNeeded * 100)}% of workload machines needed${r.latencyBudgetMs === undefined ? '' : `, latency budget ${r.latencyBudgetMs} ms`}.`,
+    `Requirements: ${r.nodes} machines at ${r.nodeAvailability}, target ${r.targetAvailability}, ${r.consistency} consistency, ${r.workload} workload, ${r.scale} scale, ${Math.round(r.capacityNeeded * 100)}% of workload machines needed${r.latencyBudgetMs === undefined ? '' : `, latency budget ${r.latencyBudgetMs} ms`}.`,
   );
   out('');
   out('Candidates (availability is quorum-aware; the seed column uses the seed formula for the same machines):');
   out(
     table(
-      ['topology', 'seed model', 'masters', 'voters', 'workers (needed)', 'availability', 'seed formula', 'meets target', 'technologies'],
+      [
+        'topology',
+        'seed model',
+        'masters',
+        'voters',
+        'workers (needed)',
+        'availability',
+        ...(monteCarlo ? ['monte carlo (95% CI)', 'inside'] : []),
+        'seed formula',
+        'meets target',
+        'technologies',
+      ],
       advice.candidates.map((c) => [
         c.kind === topology.kind ? `${c.kind} *` : c.kind,
         c.seedModel,
@@ -688,6 +733,7 @@ function printAdvice(advice: Advice, topology: NonNullable<Advice['topology']>):
         c.controlPlaneVoters,
         `${c.workers} (${c.workersNeeded})`,
         formatAvailability(c.availability),
+        ...(monteCarlo ? mcCells(mc.get(c.kind)) : []),
         formatAvailability(c.seedAvailability),
         c.meetsTarget ? (c.suitable ? 'yes' : 'yes (ill-suited)') : 'no',
         c.technologies.join('; '),
@@ -709,6 +755,16 @@ function printAdvice(advice: Advice, topology: NonNullable<Advice['topology']>):
     out('Warnings:');
     for (const w of advice.warnings) out(`  ! ${w}`);
   }
+}
+
+function insideCell(inside: boolean, conclusive: boolean): string {
+  if (!conclusive) return 'no outage seen';
+  return inside ? 'yes' : 'NO';
+}
+
+function mcCells(m: CandidateCheck | undefined): string[] {
+  if (!m) return ['', ''];
+  return [`${formatAvailability(m.estimate)} [${formatAvailability(m.lower)}, ${formatAvailability(m.upper)}]`, insideCell(m.inside, m.conclusive)];
 }
 
 function withOutputFlags(cmd: Command, svg = true): Command {
@@ -823,7 +879,11 @@ export function registerModels(program: Command): void {
       .addOption(new Option('--scale <scale>', `cluster scale (default: large above ${50} machines)`).choices(ADVISOR_SCALES))
       .option('--latency-budget-ms <ms>', 'budget for discovery and balancing per request', floatFlag('--latency-budget-ms', { min: 0 }))
       .option('--node-availability <p>', 'availability of one machine', probabilityFlag('--node-availability'), 0.99)
-      .option('--capacity <fraction>', 'fraction of workload machines that must be up, in (0, 1]', floatFlag('--capacity', { min: 0, max: 1, minExclusive: true }), 0.8),
+      .option('--capacity <fraction>', 'fraction of workload machines that must be up, in (0, 1]', floatFlag('--capacity', { min: 0, max: 1, minExclusive: true }), 0.8)
+      .option('--monte-carlo', "check every candidate's availability by simulating failures and repairs")
+      .option('--runs <n>', 'Monte Carlo replications', intFlag('--runs', { min: 2, max: 10_000 }), 20)
+      .option('--horizon <n>', 'simulated time per replication, in mean repair times', floatFlag('--horizon', { min: 1, max: 1e7 }), 20_000)
+      .option('--seed <n>', 'seed of the Monte Carlo simulation', intFlag('--seed', { min: 0 }), 1),
     false,
   ).action((opts: AdviseOpts) => {
     adviseAction(opts);
