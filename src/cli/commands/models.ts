@@ -11,6 +11,7 @@ import {
   advise,
   CONSISTENCY_NEEDS,
   candidateStructure,
+  LARGE_CLUSTER_NODES_MIN,
   type ConsistencyNeed,
   ADVISOR_SCALES,
   type ClusterScale,
@@ -876,7 +877,7 @@ export function registerModels(program: Command): void {
       .option('--target <p>', 'target availability, in (0, 1)', floatFlag('--target', { min: 0, max: 1 }), 0.999)
       .addOption(new Option('--consistency <need>', 'consistency the workload needs').choices(CONSISTENCY_NEEDS).default('strong'))
       .addOption(new Option('--workload <kind>', 'what runs on the cluster').choices(ADVISOR_WORKLOADS).default('container'))
-      .addOption(new Option('--scale <scale>', `cluster scale (default: large above ${50} machines)`).choices(ADVISOR_SCALES))
+      .addOption(new Option('--scale <scale>', `cluster scale (default: large above ${LARGE_CLUSTER_NODES_MIN} machines)`).choices(ADVISOR_SCALES))
       .option('--latency-budget-ms <ms>', 'budget for discovery and balancing per request', floatFlag('--latency-budget-ms', { min: 0 }))
       .option('--node-availability <p>', 'availability of one machine', probabilityFlag('--node-availability'), 0.99)
       .option('--capacity <fraction>', 'fraction of workload machines that must be up, in (0, 1]', floatFlag('--capacity', { min: 0, max: 1, minExclusive: true }), 0.8)
