@@ -1,8 +1,15 @@
 /**
- * Every module registers its subcommands here, one line each.
+ * Every module registers its subcommands here: one import and one list entry each.
  */
 import type { Command } from 'commander';
+import { registerCheck } from './check.ts';
+import { registerSim } from './sim.ts';
+
+const MODULES: readonly ((program: Command) => void)[] = [
+  registerSim,
+  registerCheck,
+];
 
 export function registerCommands(program: Command): void {
-  void program;
+  for (const register of MODULES) register(program);
 }
