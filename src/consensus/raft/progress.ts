@@ -35,6 +35,10 @@ export class Inflights {
     while (n < this.buf.length && (this.buf[n] as number) <= index) n++;
     if (n > 0) this.buf.splice(0, n);
   }
+  /** Frees the oldest message: lets one probe through a full window whose appends were lost. */
+  freeFirst(): void {
+    this.buf.shift();
+  }
   reset(): void {
     this.buf.length = 0;
   }

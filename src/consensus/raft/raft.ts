@@ -178,10 +178,11 @@ export class Raft {
     this.setConf(confState);
     if (hardState.term > 0 || hardState.commit > 0) {
       assert(
-        hardState.commit >= this.log.committed && hardState.commit <= this.log.lastIndex(),
-        `hard state commit ${hardState.commit} outside the log [${this.log.committed}, ${this.log.lastIndex()}]`,
+        hardState.commit <= this.log.lastIndex(),
+        `hard state commit ${hardState.commit} beyond the last log index ${this.log.lastIndex()}`,
       );
-      this.log.committed = hardState.commit;
+      // A snapshot covers only committed entries, so it may be ahead of a lazily persisted commit.
+      this.log.committed = Math.max(this.log.committed, hardState.commit);
       this.term = hardState.term;
       this.vote = hardState.vote;
     }
@@ -832,6 +833,8 @@ export class Raft {
     pr.recentActive = true;
     pr.probeSent = false;
     if (m.sentTick > pr.leaseAckTick) pr.leaseAckTick = m.sentTick;
+    // The follower is alive; if the window is full its appends may be lost: let one through.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, true);
     if (m.context !== '') this.ackRead(m.context, m.from);
   }
