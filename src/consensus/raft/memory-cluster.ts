@@ -9,7 +9,7 @@
 import type { NodeId } from '../../core/ids.ts';
 import { createRng } from '../../core/rng.ts';
 import type { RaftConfig } from './config.ts';
-import { Raft } from './raft.ts';
+import { Raft, type Ready } from './raft.ts';
 import { MemoryStorage } from './storage.ts';
 import type { ConfState, Entry, Message, ReadState } from './types.ts';
 
@@ -35,6 +35,10 @@ export class MemoryCluster {
   readonly cut = new Set<string>();
   readonly config: Partial<RaftConfig>;
   private readonly seed: number;
+  /** The last Ready each node processed (for tests that inspect it). */
+  readonly lastReady = new Map<NodeId, Ready>();
+  /** Messages for which this returns true are dropped at delivery. */
+  drop: ((m: Message) => boolean) | undefined;
   /** Optional observer of every message as it is delivered. */
   onDeliver: ((m: Message) => void) | undefined;
 
@@ -64,6 +68,7 @@ export class MemoryCluster {
     const n = this.node(id);
     if (!n.raft.hasReady()) return false;
     const rd = n.raft.ready();
+    this.lastReady.set(id, rd);
     if (rd.snapshot) {
       n.storage.applySnapshot(rd.snapshot);
       n.restoredFrom = rd.snapshot.metadata.index;
@@ -101,7 +106,7 @@ export class MemoryCluster {
     this.queue = keep;
     const delivered: Message[] = [];
     for (const m of take) {
-      if (drop(m) || this.cut.has(`${m.from}>${m.to}`)) continue;
+      if (drop(m) || this.drop?.(m) || this.cut.has(`${m.from}>${m.to}`)) continue;
       const n = this.nodes.get(m.to);
       if (!n) continue;
       this.onDeliver?.(m);
