@@ -131,8 +131,9 @@ export class MemoryCluster {
     for (let i = 0; i < n; i++) this.node(id).raft.tick();
   }
 
+  /** Ticks every node n times, round-robin (one tick each per round). */
   tickAll(n = 1): void {
-    for (const id of this.nodes.keys()) this.tick(id, n);
+    for (let i = 0; i < n; i++) for (const id of this.nodes.keys()) this.tick(id);
   }
 
   /** Cuts every link between the groups (and keeps links inside a group). */

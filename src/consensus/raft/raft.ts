@@ -473,7 +473,7 @@ export class Raft {
     this.role = 'leader';
     for (const [id, pr] of this.progress) {
       if (id === this.id) pr.becomeReplicate();
-      pr.recentActive = true;
+      pr.recentActive = id === this.id;
     }
     const self = this.progress.get(this.id);
     if (self) self.next = this.log.lastIndex() + 1;
