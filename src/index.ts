@@ -4,3 +4,4 @@
  */
 export * from './core/index.ts';
 export * from './models/index.ts';
+export * from './consensus/raft/index.ts';

@@ -1,10 +1,12 @@
 /**
  * The scenario registry. Each protocol adds its scenarios here, one line each.
  */
+import { raftElectionScenario } from './raft-election.ts';
+import { raftScenario } from './raft-scenario.ts';
 import { registerScenario } from './register-scenario.ts';
 import type { Scenario } from './types.ts';
 
-export const SCENARIOS: readonly Scenario[] = [registerScenario];
+export const SCENARIOS: readonly Scenario[] = [registerScenario, raftScenario, raftElectionScenario];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
