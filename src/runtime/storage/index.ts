@@ -1,0 +1,10 @@
+export type { DataDirIdentity, DataDirOptions } from './datadir.ts';
+export { DATA_DIR_FORMAT, DataDir } from './datadir.ts';
+export { fsyncDir, writeFileAtomic } from './fsutil.ts';
+export { HARD_STATE_RECORD_TYPE, HardStateFile } from './hardstate.ts';
+export type { ScannedRecord, ScanOptions, ScanResult, WalRecord } from './record.ts';
+export { encodeRecord, encodeRecords, RECORD_HEADER_BYTES, recordBytes, scanRecords, writeRecord } from './record.ts';
+export type { Snapshot, SnapshotMeta, SnapshotStoreOptions } from './snapshot.ts';
+export { decodeSnapshot, encodeSnapshot, SNAPSHOT_DATA_TYPE, SNAPSHOT_META_TYPE, SnapshotStore, snapshotFileName } from './snapshot.ts';
+export type { RecoveredRecord, WalOptions, WalRecovery, WalStats } from './wal.ts';
+export { segmentFileName, WAL_DEFAULTS, Wal } from './wal.ts';
