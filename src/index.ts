@@ -4,3 +4,4 @@
  */
 export * from './core/index.ts';
 export * from './runtime/storage/index.ts';
+export * from './runtime/transport/index.ts';
