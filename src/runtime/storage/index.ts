@@ -8,3 +8,5 @@ export type { Snapshot, SnapshotMeta, SnapshotStoreOptions } from './snapshot.ts
 export { decodeSnapshot, encodeSnapshot, SNAPSHOT_DATA_TYPE, SNAPSHOT_META_TYPE, SnapshotStore, snapshotFileName } from './snapshot.ts';
 export type { RecoveredRecord, WalOptions, WalRecovery, WalStats } from './wal.ts';
 export { segmentFileName, WAL_DEFAULTS, Wal } from './wal.ts';
+export type { SegmentReport, StorageReport } from './inspect.ts';
+export { inspectStorage } from './inspect.ts';
