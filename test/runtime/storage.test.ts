@@ -10,6 +10,7 @@ import { HardStateFile } from '../../src/runtime/storage/hardstate.ts';
 import { encodeRecords, RECORD_HEADER_BYTES, scanRecords, type WalRecord } from '../../src/runtime/storage/record.ts';
 import { SnapshotStore } from '../../src/runtime/storage/snapshot.ts';
 import { Wal } from '../../src/runtime/storage/wal.ts';
+import { NodeStorage } from '../../src/runtime/storage/node-storage.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -284,5 +285,39 @@ describe('runtime/storage on real files', () => {
     const dd = await DataDir.open(dir, { clusterId: 'alpha', nodeId: 'n1' });
     assert.equal((await readFile(dd.lockPath, 'utf8')).trim(), String(process.pid));
     await dd.close();
+  });
+});
+
+describe('runtime/storage/NodeStorage', () => {
+  it('persists a Ready, compacts with a snapshot, and recovers everything on reopen', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ck-node-'));
+    try {
+      const dir = join(root, 'n1');
+      const id = { clusterId: 'c', nodeId: 'n1' };
+      const { storage, recovery } = await NodeStorage.open(dir, id, { wal: { segmentBytes: 4096 } });
+      assert.equal(recovery.created, true);
+      assert.equal(recovery.hardState, undefined);
+      await storage.persist({ records: [rec(1, 100)], hardState: bytes('term 1') });
+      await Promise.all(Array.from({ length: 59 }, (_, i) => storage.persist({ records: [rec(i + 2, 100)] })));
+      await assert.rejects(NodeStorage.open(dir, id), /in use by process/);
+      const segsBefore = storage.wal.segmentInfo().length;
+      const c = await storage.compact({ index: 40, term: 1, meta: bytes('conf') }, bytes('state@40'));
+      assert.ok(c.removedSegments.length >= 1);
+      assert.equal(storage.wal.segmentInfo().length, segsBefore - c.removedSegments.length);
+      await storage.close();
+      const again = await NodeStorage.open(dir, id, { wal: { segmentBytes: 4096 } });
+      assert.equal(again.recovery.created, false);
+      assert.equal(text(again.recovery.hardState!), 'term 1');
+      assert.equal(again.recovery.snapshot?.index, 40);
+      assert.equal(text(again.recovery.snapshot!.data), 'state@40');
+      const idx = again.recovery.records.map((r) => r.index);
+      assert.equal(idx[idx.length - 1], 60);
+      assert.ok(idx[0]! <= 41 && idx[0]! > 1, `first recovered index ${idx[0]}`);
+      for (let i = 41; i <= 60; i++) assert.ok(idx.includes(i), `entry ${i} after the snapshot must survive compaction`);
+      await again.storage.close();
+      await assert.rejects(NodeStorage.open(dir, { clusterId: 'other', nodeId: 'n1' }), ConfigError);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -10,3 +10,5 @@ export type { RecoveredRecord, WalOptions, WalRecovery, WalStats } from './wal.t
 export { segmentFileName, WAL_DEFAULTS, Wal } from './wal.ts';
 export type { SegmentReport, StorageReport } from './inspect.ts';
 export { inspectStorage } from './inspect.ts';
+export type { NodeRecovery, NodeStorageOptions, PersistBatch } from './node-storage.ts';
+export { NodeStorage } from './node-storage.ts';
