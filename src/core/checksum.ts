@@ -5,8 +5,9 @@
  *
  * Implementation: slice-by-8 (Kounavis & Berry, "A Systematic Approach to Building High
  * Performance Software-based CRC Generators", 2005): eight 256-entry tables, eight input bytes
- * per step. In V8 it runs about 2.3x faster than the one-table loop at every buffer size from 64 B up
- * (see bench/checksum.ts). Deliberately left out: hardware CRC instructions (not reachable from
+ * per step; on little-endian hosts, inputs of 128 bytes or more are read as aligned 32-bit
+ * words (two loads per step instead of eight). bench/checksum.ts measures the gain over the
+ * one-table loop. Deliberately left out: hardware CRC instructions (not reachable from
  * JavaScript) and combining CRCs of independently computed pieces.
  */
 
@@ -32,6 +33,11 @@ function buildTables(): Uint32Array {
   return t;
 }
 
+/** Little-endian hosts can read the input four bytes at a time through an Int32Array view. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Below this many bytes, creating the word view costs more than it saves. */
+const WORD_PATH_BYTES_MIN = 128;
+
 /**
  * CRC-32C of `data[start, end)`. `previous` chains calls: `crc32c(b, crc32c(a))` equals the CRC
  * of `a` followed by `b`. Returns an unsigned 32-bit integer.
@@ -40,20 +46,42 @@ export function crc32c(data: Uint8Array, previous = 0, start = 0, end: number = 
   const t = TABLES;
   let crc = ~previous >>> 0;
   let i = start;
-  // Slice-by-8 over the aligned bulk.
-  const bulkEnd = start + ((end - start) & ~7);
-  while (i < bulkEnd) {
-    const lo = (crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
-    crc =
-      t[1792 + (lo & 0xff)]! ^
-      t[1536 + ((lo >>> 8) & 0xff)]! ^
-      t[1280 + ((lo >>> 16) & 0xff)]! ^
-      t[1024 + (lo >>> 24)]! ^
-      t[768 + data[i + 4]!]! ^
-      t[512 + data[i + 5]!]! ^
-      t[256 + data[i + 6]!]! ^
-      t[data[i + 7]!]!;
-    i += 8;
+  if (LITTLE_ENDIAN && end - start >= WORD_PATH_BYTES_MIN) {
+    // Bytewise up to 4-byte alignment, then eight bytes per step as two aligned 32-bit words.
+    const alignTo = start + ((4 - ((data.byteOffset + start) & 3)) & 3);
+    for (; i < alignTo; i++) crc = (crc >>> 8) ^ t[(crc ^ data[i]!) & 0xff]!;
+    const pairs = (end - i) >>> 3;
+    const words = new Int32Array(data.buffer, data.byteOffset + i, pairs * 2);
+    for (let k = 0; k < words.length; k += 2) {
+      const lo = crc ^ words[k]!;
+      const hi = words[k + 1]!;
+      crc =
+        t[1792 + (lo & 0xff)]! ^
+        t[1536 + ((lo >>> 8) & 0xff)]! ^
+        t[1280 + ((lo >>> 16) & 0xff)]! ^
+        t[1024 + (lo >>> 24)]! ^
+        t[768 + (hi & 0xff)]! ^
+        t[512 + ((hi >>> 8) & 0xff)]! ^
+        t[256 + ((hi >>> 16) & 0xff)]! ^
+        t[hi >>> 24]!;
+    }
+    i += pairs * 8;
+  } else {
+    // Slice-by-8 reading single bytes (short inputs, or a big-endian host).
+    const bulkEnd = start + ((end - start) & ~7);
+    while (i < bulkEnd) {
+      const lo = (crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
+      crc =
+        t[1792 + (lo & 0xff)]! ^
+        t[1536 + ((lo >>> 8) & 0xff)]! ^
+        t[1280 + ((lo >>> 16) & 0xff)]! ^
+        t[1024 + (lo >>> 24)]! ^
+        t[768 + data[i + 4]!]! ^
+        t[512 + data[i + 5]!]! ^
+        t[256 + data[i + 6]!]! ^
+        t[data[i + 7]!]!;
+      i += 8;
+    }
   }
   while (i < end) {
     crc = (crc >>> 8) ^ t[(crc ^ data[i]!) & 0xff]!;
