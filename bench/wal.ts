@@ -3,7 +3,11 @@
  * 256-byte records, against a plain `fs.writeSync` + `fs.fdatasyncSync` loop (one record per
  * sync, the best a commit-per-record design can do) measured in the same run on the same disk.
  *
- * Run: node --import tsx bench/wal.ts [--seconds 3] [--dir <path on the disk to measure>]
+ * The machine is shared and its fsync rate drifts, so each configuration runs `--rounds` times
+ * alternating with the plain loop, and the table reports medians and the median of the
+ * per-round ratios (each ratio compares two runs seconds apart).
+ *
+ * Run: node --import tsx bench/wal.ts [--seconds 1] [--rounds 3] [--dir <path on the disk to measure>]
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,12 +20,14 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
-const seconds = Number(arg('--seconds', '3'));
+const seconds = Number(arg('--seconds', '1'));
+const rounds = Number(arg('--rounds', '3'));
 const root = mkdtempSync(join(arg('--dir', tmpdir()), 'ck-bench-wal-'));
 const payload = new Uint8Array(256).fill(0xab);
 
+let plainRuns = 0;
 function plainLoop(): { recordsPerS: number; syncsPerS: number } {
-  const file = join(root, 'plain.log');
+  const file = join(root, `plain-${plainRuns++}.log`);
   const fd = openSync(file, 'w');
   const rec = encodeRecord({ type: 1, index: 1, payload });
   const endAt = performance.now() + seconds * 1000;
@@ -37,8 +43,9 @@ function plainLoop(): { recordsPerS: number; syncsPerS: number } {
   return { recordsPerS: n / s, syncsPerS: n / s };
 }
 
+let walRuns = 0;
 async function walRun(appenders: number): Promise<{ recordsPerS: number; syncsPerS: number; recordsPerSync: number }> {
-  const { wal } = await Wal.open(join(root, `wal-${appenders}`));
+  const { wal } = await Wal.open(join(root, `wal-${appenders}-${walRuns++}`));
   const endAt = performance.now() + seconds * 1000;
   let index = 0;
   const t0 = performance.now();
@@ -53,18 +60,36 @@ async function walRun(appenders: number): Promise<{ recordsPerS: number; syncsPe
   return { recordsPerS: st.recordsWritten / s, syncsPerS: st.syncs / s, recordsPerSync: st.recordsWritten / st.syncs };
 }
 
-const plain = plainLoop();
-console.log(`plain writeSync+fdatasyncSync loop: ${plain.recordsPerS.toFixed(0)} records/s = fsyncs/s`);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
 const rows: string[] = [
-  '| appenders | records/s | fdatasyncs/s | records per sync | records/s vs plain | fsyncs/s vs plain |',
-  '|---:|---:|---:|---:|---:|---:|',
-  `| plain loop | ${plain.recordsPerS.toFixed(0)} | ${plain.syncsPerS.toFixed(0)} | 1.0 | 1.00x | 1.00x |`,
+  '| appenders | plain loop records/s (= fsyncs/s) | WAL records/s | WAL fdatasyncs/s | records per sync | records/s vs plain | fsyncs/s vs plain |',
+  '|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const n of [1, 16, 64]) {
-  const r = await walRun(n);
-  console.log(`wal, ${n} appenders: ${r.recordsPerS.toFixed(0)} records/s, ${r.syncsPerS.toFixed(0)} syncs/s, ${r.recordsPerSync.toFixed(1)} records/sync`);
+  const plain: number[] = [];
+  const recs: number[] = [];
+  const syncs: number[] = [];
+  const perSync: number[] = [];
+  const recRatio: number[] = [];
+  const syncRatio: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const p = plainLoop();
+    const w = await walRun(n);
+    plain.push(p.syncsPerS);
+    recs.push(w.recordsPerS);
+    syncs.push(w.syncsPerS);
+    perSync.push(w.recordsPerSync);
+    recRatio.push(w.recordsPerS / p.recordsPerS);
+    syncRatio.push(w.syncsPerS / p.syncsPerS);
+    console.log(
+      `${n} appenders, round ${r + 1}: plain ${p.syncsPerS.toFixed(0)}/s; wal ${w.recordsPerS.toFixed(0)} records/s, ${w.syncsPerS.toFixed(0)} syncs/s`,
+    );
+  }
   rows.push(
-    `| ${n} | ${r.recordsPerS.toFixed(0)} | ${r.syncsPerS.toFixed(0)} | ${r.recordsPerSync.toFixed(1)} | ${(r.recordsPerS / plain.recordsPerS).toFixed(2)}x | ${(r.syncsPerS / plain.syncsPerS).toFixed(2)}x |`,
+    `| ${n} | ${median(plain).toFixed(0)} | ${median(recs).toFixed(0)} | ${median(syncs).toFixed(0)} | ${median(perSync).toFixed(1)} | ${median(recRatio).toFixed(2)}x | ${median(syncRatio).toFixed(2)}x |`,
   );
 }
 console.log(`\n${rows.join('\n')}`);
