@@ -5,7 +5,16 @@ import fc from 'fast-check';
 import { createRng } from '../../src/core/rng.ts';
 import { bytesCodec, jsonCodec } from '../../src/runtime/transport/codec.ts';
 import { encodeFrame, FRAME_HEADER_BYTES, type Frame, FrameDecoder, FrameKind } from '../../src/runtime/transport/frame.ts';
-import { decodeChallenge, decodeReject, encodeJson, type Hello, newNonce, proof } from '../../src/runtime/transport/handshake.ts';
+import {
+  decodeChallenge,
+  decodeReject,
+  encodeJson,
+  FrameSealer,
+  frameKey,
+  type Hello,
+  newNonce,
+  proof,
+} from '../../src/runtime/transport/handshake.ts';
 import {
   backoffDelayMs,
   type PeerAddress,
@@ -197,6 +206,29 @@ describe('runtime/transport over loopback TCP', () => {
     await b.t.close();
   });
 
+  it('splits encrypted batches at frameBytesMax and refuses messages that cannot fit one frame', async () => {
+    const opts = { clusterKey: KEY, encrypt: true, frameBytesMax: 1024, queueBytesMax: 1 << 20 };
+    const a = await node('a', opts);
+    const b = await node('b', opts);
+    link(a, b);
+    assert.equal(a.t.send('b', new Uint8Array(1024 - 16 - 4 + 1)), 'too-large');
+    const n = 200;
+    for (let i = 0; i < n; i++) {
+      const m = new Uint8Array(i === 7 ? 1024 - 16 - 4 : 300).fill(i & 0xff);
+      assert.equal(a.t.send('b', m), 'queued');
+    }
+    await b.received.until((r) => b.received.items.length === n && r.msg.length > 0);
+    assert.deepEqual(
+      b.received.items.map((r) => r.msg[0]),
+      Array.from({ length: n }, (_, i) => i & 0xff),
+    );
+    assert.equal(b.received.items[7]!.msg.length, 1024 - 20);
+    assert.equal(b.t.metrics().oversizedFrames, 0);
+    assert.ok(a.t.metrics().writeBatches >= n / 3, 'at most three 300-byte messages fit one 1 KiB frame');
+    await a.t.close();
+    await b.t.close();
+  });
+
   it('encrypted frames do not carry the plaintext on the wire', async () => {
     // A listener that completes the handshake like a node would, then records the raw bytes.
     const raw: Buffer[] = [];
@@ -224,10 +256,41 @@ describe('runtime/transport over loopback TCP', () => {
     a.t.setPeer('spy', { host: '127.0.0.1', port });
     a.t.send('spy', u8('top-secret-value'));
     await gotData.until((n) => n === 1);
-    assert.equal(raw[0]!.length, 'top-secret-value'.length + 16);
+    assert.equal(raw[0]!.length, 4 + 'top-secret-value'.length + 16, 'one length prefix, the message, the GCM tag');
     assert.ok(!raw[0]!.includes(Buffer.from('top-secret')));
     await a.t.close();
     server.close();
+  });
+
+  it('drops an encrypted connection on a replayed or forged frame (authenticated decryption fails)', async () => {
+    const b = await node('b', { clusterKey: KEY, encrypt: true });
+    b.t.setPeer('a', { host: '127.0.0.1', port: 1 });
+    const c = await rawDial(b.addr);
+    const h = hello('a', 'b', { encrypt: true });
+    c.sock.write(encodeFrame(FrameKind.hello, encodeJson(h)));
+    const ch = decodeChallenge((await c.frames.until((f) => f.kind === FrameKind.challenge)).body)!;
+    c.sock.write(encodeFrame(FrameKind.auth, encodeJson({ proof: proof(KEY, 'D', h, ch.nonce) })));
+    await c.frames.until((f) => f.kind === FrameKind.welcome);
+    const sealer = new FrameSealer(frameKey(KEY, h, ch.nonce));
+    const batch = (msg: string): Uint8Array => {
+      const m = u8(msg);
+      const plain = Buffer.alloc(4 + m.length);
+      plain.writeUInt32BE(m.length, 0);
+      plain.set(m, 4);
+      return plain;
+    };
+    const first = encodeFrame(FrameKind.data, sealer.seal(batch('genuine')));
+    c.sock.write(first);
+    await b.received.until((r) => str(r.msg) === 'genuine');
+    c.sock.write(first); // replay: the frame counter has moved on, so the tag no longer verifies
+    await c.closed;
+    assert.equal(b.t.metrics().authFailures, 1);
+    assert.deepEqual(
+      b.received.items.map((r) => str(r.msg)),
+      ['genuine'],
+    );
+    await b.events.until((e) => e.type === 'inbound-dropped' && e.reason === 'frame failed authenticated decryption');
+    await b.t.close();
   });
 
   it('drops a connection that sends a corrupted frame, and counts it', async () => {

@@ -371,7 +371,7 @@ export class TcpTransport<M> {
       return 'unknown-peer';
     }
     const bytes = this.codec.encode(msg);
-    if (bytes.length + (this.encrypt ? GCM_TAG_BYTES : 0) > this.cfg.frameBytesMax) {
+    if (bytes.length + (this.encrypt ? GCM_TAG_BYTES + SEALED_LENGTH_BYTES : 0) > this.cfg.frameBytesMax) {
       this.counters.droppedTooLarge++;
       return 'too-large';
     }
@@ -597,17 +597,7 @@ export class TcpTransport<M> {
   private flush(link: Link): void {
     const sock = link.socket;
     if (link.state !== 'ready' || sock === undefined || sock.writableNeedDrain) return;
-    const bodies: Uint8Array[] = [];
-    let total = 0;
-    while (link.queueHead < link.queue.length && (bodies.length === 0 || total < this.cfg.batchBytesMax)) {
-      const plain = link.queue[link.queueHead]!;
-      link.queue[link.queueHead] = EMPTY;
-      link.queueHead++;
-      link.queuedBytes -= plain.length;
-      const body = link.sealer === undefined ? plain : link.sealer.seal(plain);
-      bodies.push(body);
-      total += FRAME_HEADER_BYTES + body.length;
-    }
+    const buf = link.sealer === undefined ? this.takePlainBatch(link) : this.takeSealedBatch(link, link.sealer);
     if (link.queueHead === link.queue.length) {
       link.queue = [];
       link.queueHead = 0;
@@ -615,15 +605,61 @@ export class TcpTransport<M> {
       link.queue = link.queue.slice(link.queueHead);
       link.queueHead = 0;
     }
-    if (bodies.length === 0) return;
+    if (buf === undefined) return;
+    const more = sock.write(buf);
+    this.counters.bytesSent += buf.length;
+    this.counters.writeBatches++;
+    if (more && link.queueHead < link.queue.length) this.scheduleFlush(link);
+  }
+
+  private takeMessage(link: Link): Uint8Array {
+    const msg = link.queue[link.queueHead]!;
+    link.queue[link.queueHead] = EMPTY;
+    link.queueHead++;
+    link.queuedBytes -= msg.length;
+    this.counters.messagesSent++;
+    return msg;
+  }
+
+  /** Plain links: one frame per message, as many frames as fit in `batchBytesMax`. */
+  private takePlainBatch(link: Link): Buffer | undefined {
+    const bodies: Uint8Array[] = [];
+    let total = 0;
+    while (link.queueHead < link.queue.length && (bodies.length === 0 || total < this.cfg.batchBytesMax)) {
+      const msg = this.takeMessage(link);
+      bodies.push(msg);
+      total += FRAME_HEADER_BYTES + msg.length;
+    }
+    if (bodies.length === 0) return undefined;
     const buf = Buffer.allocUnsafe(total);
     let at = 0;
     for (const b of bodies) at = writeFrame(buf, at, FrameKind.data, b);
-    const more = sock.write(buf);
-    this.counters.messagesSent += bodies.length;
-    this.counters.bytesSent += total;
-    this.counters.writeBatches++;
-    if (more && link.queueHead < link.queue.length) this.scheduleFlush(link);
+    return buf;
+  }
+
+  /**
+   * Encrypted links: the batch is ONE frame whose sealed body holds length-prefixed messages
+   * (a cipher setup per message would cost more than the encryption itself).
+   */
+  private takeSealedBatch(link: Link, sealer: FrameSealer): Buffer | undefined {
+    const parts: Uint8Array[] = [];
+    let inner = 0;
+    while (link.queueHead < link.queue.length) {
+      const need = SEALED_LENGTH_BYTES + link.queue[link.queueHead]!.length;
+      const fits = inner + need + GCM_TAG_BYTES <= this.cfg.frameBytesMax && inner < this.cfg.batchBytesMax;
+      if (parts.length > 0 && !fits) break;
+      parts.push(this.takeMessage(link));
+      inner += need;
+    }
+    if (parts.length === 0) return undefined;
+    const plain = Buffer.allocUnsafe(inner);
+    let at = 0;
+    for (const p of parts) {
+      plain.writeUInt32BE(p.length, at);
+      plain.set(p, at + SEALED_LENGTH_BYTES);
+      at += SEALED_LENGTH_BYTES + p.length;
+    }
+    return Buffer.from(encodeFrame(FrameKind.data, sealer.seal(plain)));
   }
 
   // ---- inbound --------------------------------------------------------------------------
@@ -763,25 +799,25 @@ export class TcpTransport<M> {
           this.counters.protocolErrors++;
           return this.dropInbound(conn, `unexpected frame kind ${f.kind} after the handshake`);
         }
-        const body = conn.opener === undefined ? f.body : conn.opener.open(f.body);
-        if (body === undefined) {
+        if (conn.opener === undefined) {
+          this.deliver(from, f.body);
+          return;
+        }
+        const plain = conn.opener.open(f.body);
+        if (plain === undefined) {
           this.counters.authFailures++;
           return this.dropInbound(conn, 'frame failed authenticated decryption');
         }
-        this.counters.messagesReceived++;
-        let msg: M;
-        try {
-          msg = this.codec.decode(body);
-        } catch (err) {
-          this.counters.decodeErrors++;
-          this.logger.warn({ peer: from, reason: String(err) }, 'dropped undecodable message');
-          return;
-        }
-        try {
-          this.onMessage(from, msg);
-        } catch (err) {
-          this.counters.decodeErrors++;
-          this.logger.warn({ peer: from, reason: String(err) }, 'message handler threw');
+        const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+        let at = 0;
+        while (at < plain.length) {
+          const n = at + SEALED_LENGTH_BYTES <= plain.length ? view.getUint32(at) : Number.POSITIVE_INFINITY;
+          if (at + SEALED_LENGTH_BYTES + n > plain.length) {
+            this.counters.protocolErrors++;
+            return this.dropInbound(conn, 'malformed sealed batch');
+          }
+          this.deliver(from, plain.subarray(at + SEALED_LENGTH_BYTES, at + SEALED_LENGTH_BYTES + n));
+          at += SEALED_LENGTH_BYTES + n;
         }
         return;
       }
@@ -789,6 +825,25 @@ export class TcpTransport<M> {
         return;
       default:
         return unreachable(conn.state, 'inbound state');
+    }
+  }
+
+  /** Decodes one received message and hands it to the host. */
+  private deliver(from: NodeId, body: Uint8Array): void {
+    this.counters.messagesReceived++;
+    let msg: M;
+    try {
+      msg = this.codec.decode(body);
+    } catch (err) {
+      this.counters.decodeErrors++;
+      this.logger.warn({ peer: from, reason: String(err) }, 'dropped undecodable message');
+      return;
+    }
+    try {
+      this.onMessage(from, msg);
+    } catch (err) {
+      this.counters.decodeErrors++;
+      this.logger.warn({ peer: from, reason: String(err) }, 'message handler threw');
     }
   }
 
@@ -813,6 +868,8 @@ export class TcpTransport<M> {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Length prefix of each message inside a sealed batch. */
+const SEALED_LENGTH_BYTES = 4;
 
 function describeDecodeError(e: DecodeError): string {
   switch (e.kind) {
