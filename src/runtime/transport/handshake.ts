@@ -17,8 +17,9 @@
  *
  * transcript = version, cluster id, from, to, nonceD, nonceL, encrypt: both proofs bind the
  * identities and both fresh nonces, so a recorded handshake cannot be replayed. With `encrypt`
- * every DATA body is AES-256-GCM sealed with a key derived by HKDF-SHA256(K, nonceD|nonceL,
- * "clusterkit frames <from> > <to>") and a 96-bit nonce holding a per-connection frame counter
+ * every DATA body (a batch of length-prefixed messages) is AES-256-GCM sealed with a key
+ * derived by HKDF-SHA256(K, nonceD|nonceL, "clusterkit frames <from> > <to>") and a 96-bit
+ * nonce holding a per-connection frame counter
  * (TCP keeps order, so the counter is implicit and a replayed or dropped frame fails the tag).
  * Deliberately left out: key rotation, per-node keys and certificates (use TLS termination for
  * those), and confidentiality of the handshake itself (it carries only ids and nonces).
