@@ -6,8 +6,12 @@ export type { ScannedRecord, ScanOptions, ScanResult, WalRecord } from './record
 export { encodeRecord, encodeRecords, RECORD_HEADER_BYTES, recordBytes, scanRecords, writeRecord } from './record.ts';
 export type { Snapshot, SnapshotMeta, SnapshotStoreOptions } from './snapshot.ts';
 export { decodeSnapshot, encodeSnapshot, SNAPSHOT_DATA_TYPE, SNAPSHOT_META_TYPE, SnapshotStore, snapshotFileName } from './snapshot.ts';
-export type { RecoveredRecord, WalOptions, WalRecovery, WalStats } from './wal.ts';
-export { segmentFileName, WAL_DEFAULTS, Wal } from './wal.ts';
+export type { WalOptions, WalRecovery, WalStats } from './wal.ts';
+export { WAL_DEFAULTS, Wal } from './wal.ts';
+export type { RecoveredLog, RecoveredRecord, SegmentState } from './segments.ts';
+export { parseSegmentName, recoverSegments, segmentFileName, splitBatch } from './segments.ts';
+export type { ByteDisk, DiskWalOptions } from './disk-wal.ts';
+export { DiskWal } from './disk-wal.ts';
 export type { SegmentReport, StorageReport } from './inspect.ts';
 export { inspectStorage } from './inspect.ts';
 export type { NodeRecovery, NodeStorageOptions, PersistBatch } from './node-storage.ts';

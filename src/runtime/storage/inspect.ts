@@ -9,9 +9,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CorruptionError } from '../../core/errors.ts';
 import { HardStateFile } from './hardstate.ts';
-import { scanRecords } from './record.ts';
 import { SnapshotStore } from './snapshot.ts';
-import { segmentFileName, WAL_DEFAULTS } from './wal.ts';
+import { parseSegmentName, recoverSegments } from './segments.ts';
+import { WAL_DEFAULTS } from './wal.ts';
 
 export interface SegmentReport {
   readonly file: string;
@@ -54,25 +54,22 @@ export async function inspectStorage(dir: string, payloadBytesMax: number = WAL_
     }
   }
   const walDir = isDataDir ? join(dir, 'wal') : dir;
-  const names = (await exists(walDir)) ? (await readdir(walDir)).filter((n) => /^[0-9a-f]{16}\.wal$/.test(n)).sort() : [];
-  const segments: SegmentReport[] = [];
-  for (let i = 0; i < names.length; i++) {
-    const file = join(walDir, names[i]!);
-    const seq = Number.parseInt(names[i]!.slice(0, 16), 16);
-    if (i > 0) {
-      const prevSeq = Number.parseInt(names[i - 1]!.slice(0, 16), 16);
-      if (seq !== prevSeq + 1) throw new CorruptionError(file, 0, `WAL segment sequence gap: expected ${segmentFileName(prevSeq + 1)}`);
+  const inputs: { seq: number; file: string; data: Uint8Array }[] = [];
+  if (await exists(walDir)) {
+    for (const name of (await readdir(walDir)).sort()) {
+      const seq = parseSegmentName(name);
+      if (seq !== undefined) inputs.push({ seq, file: join(walDir, name), data: await readFile(join(walDir, name)) });
     }
-    const data = await readFile(file);
-    const scan = scanRecords(data, { file, tornTailAllowed: i === names.length - 1, payloadBytesMax });
-    let first: number | undefined;
-    let last: number | undefined;
-    for (const r of scan.records) {
-      first = first === undefined ? r.index : Math.min(first, r.index);
-      last = last === undefined ? r.index : Math.max(last, r.index);
-    }
-    segments.push({ file, bytes: data.length, records: scan.records.length, firstIndex: first, lastIndex: last, tornTailAt: scan.torn?.offset });
   }
+  const log = recoverSegments(inputs, payloadBytesMax);
+  const segments: SegmentReport[] = log.segments.map((s, i) => ({
+    file: s.file,
+    bytes: inputs[i]!.data.length,
+    records: s.records,
+    firstIndex: s.records === 0 ? undefined : s.minIndex,
+    lastIndex: s.records === 0 ? undefined : s.maxIndex,
+    tornTailAt: log.truncated?.file === s.file ? log.truncated.offset : undefined,
+  }));
   let hardStateBytes: number | undefined;
   let snapshot: StorageReport['snapshot'];
   if (isDataDir) {

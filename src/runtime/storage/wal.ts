@@ -20,8 +20,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../../core/assert.ts';
-import { ConfigError, CorruptionError, DefiniteError, IndefiniteError } from '../../core/errors.ts';
-import { encodeRecords, recordBytes, type ScannedRecord, scanRecords, type WalRecord } from './record.ts';
+import { ConfigError, DefiniteError, IndefiniteError } from '../../core/errors.ts';
+import { encodeRecords, recordBytes, type WalRecord } from './record.ts';
+import { parseSegmentName, type RecoveredRecord, recoverSegments, segmentFileName, splitBatch } from './segments.ts';
 import { fsyncDir, writeFully } from './fsutil.ts';
 
 export interface WalOptions {
@@ -38,11 +39,6 @@ export const WAL_DEFAULTS = {
   payloadBytesMax: 16 * 1024 * 1024,
   pendingBytesMax: 256 * 1024 * 1024,
 } as const;
-
-/** A record as recovered by `open`, with the segment file it came from. */
-export interface RecoveredRecord extends ScannedRecord {
-  readonly file: string;
-}
 
 export interface WalRecovery {
   readonly records: RecoveredRecord[];
@@ -74,12 +70,6 @@ interface PendingAppend {
   readonly bytes: number;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
-}
-
-const SEGMENT_RE = /^([0-9a-f]{16})\.wal$/;
-
-export function segmentFileName(seq: number): string {
-  return `${seq.toString(16).padStart(16, '0')}.wal`;
 }
 
 export class Wal {
@@ -119,38 +109,23 @@ export class Wal {
       throw new ConfigError(`WAL pendingBytesMax must hold at least one maximal record (${recordBytes(opts.payloadBytesMax)} bytes)`);
     }
     await mkdir(dir, { recursive: true });
-    const names = (await readdir(dir)).filter((n) => SEGMENT_RE.test(n)).sort();
-    const segments: Segment[] = [];
-    const records: RecoveredRecord[] = [];
-    let truncated: WalRecovery['truncated'];
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      const file = join(dir, name);
-      const seq = Number.parseInt(SEGMENT_RE.exec(name)![1]!, 16);
-      const prev = segments[segments.length - 1];
-      if (prev !== undefined && seq !== prev.seq + 1) {
-        throw new CorruptionError(file, 0, `WAL segment sequence gap: expected ${segmentFileName(prev.seq + 1)} after ${prev.file}`);
-      }
-      const data = await readFile(file);
-      const last = i === names.length - 1;
-      const scan = scanRecords(data, { file, tornTailAllowed: last, payloadBytesMax: opts.payloadBytesMax });
-      let maxIndex = -1;
-      for (const r of scan.records) {
-        records.push({ ...r, file });
-        if (r.index > maxIndex) maxIndex = r.index;
-      }
-      if (scan.torn !== undefined) {
-        const fh = await open(file, 'r+');
-        try {
-          await fh.truncate(scan.validBytes);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        truncated = { file, offset: scan.torn.offset, droppedBytes: data.length - scan.validBytes, reason: scan.torn.reason };
-      }
-      segments.push({ seq, file, maxIndex, size: scan.validBytes });
+    const inputs: { seq: number; file: string; data: Uint8Array }[] = [];
+    for (const name of (await readdir(dir)).sort()) {
+      const seq = parseSegmentName(name);
+      if (seq !== undefined) inputs.push({ seq, file: join(dir, name), data: await readFile(join(dir, name)) });
     }
+    const log = recoverSegments(inputs, opts.payloadBytesMax);
+    const { records, truncated } = log;
+    if (truncated !== undefined) {
+      const fh = await open(truncated.file, 'r+');
+      try {
+        await fh.truncate(truncated.offset);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    const segments: Segment[] = log.segments.map((s) => ({ seq: s.seq, file: s.file, maxIndex: s.maxIndex, size: s.size }));
     let active: FileHandle;
     if (segments.length === 0) {
       const file = join(dir, segmentFileName(0));
@@ -225,21 +200,11 @@ export class Wal {
   }
 
   private async writeBatch(records: readonly WalRecord[]): Promise<void> {
-    let chunk: WalRecord[] = [];
-    let chunkBytes = 0;
-    for (const r of records) {
-      const size = recordBytes(r.payload.length);
-      const seg = this.segments[this.segments.length - 1]!;
-      if (seg.size + chunkBytes > 0 && seg.size + chunkBytes + size > this.segmentBytes) {
-        if (chunk.length > 0) await this.writeChunk(chunk);
-        await this.roll();
-        chunk = [];
-        chunkBytes = 0;
-      }
-      chunk.push(r);
-      chunkBytes += size;
+    const active = this.segments[this.segments.length - 1]!;
+    for (const chunk of splitBatch(active.size, records, this.segmentBytes)) {
+      if (chunk.newSegment) await this.roll();
+      await this.writeChunk(chunk.records);
     }
-    if (chunk.length > 0) await this.writeChunk(chunk);
   }
 
   /** One write + one fdatasync into the active segment. */
