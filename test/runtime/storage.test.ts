@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ConfigError, CorruptionError } from '../../src/core/errors.ts';
+import { ConfigError, CorruptionError, DefiniteError } from '../../src/core/errors.ts';
 import { DataDir } from '../../src/runtime/storage/datadir.ts';
 import { HardStateFile } from '../../src/runtime/storage/hardstate.ts';
 import { encodeRecords, RECORD_HEADER_BYTES, scanRecords, type WalRecord } from '../../src/runtime/storage/record.ts';
@@ -139,6 +139,29 @@ describe('runtime/storage on real files', () => {
     await assert.rejects(wal.append([rec(4, 10_001)]), /exceeds payloadBytesMax/);
     await wal.close();
     assert.equal((await Wal.open(dir, { segmentBytes: 4096, payloadBytesMax: 10_000 })).recovery.records.length, 3);
+  });
+
+  it('WAL: refuses appends beyond pendingBytesMax (definite, overloaded) and close waits for queued ones', async () => {
+    const dir = fresh();
+    const { wal } = await Wal.open(dir, { payloadBytesMax: 1000, pendingBytesMax: 2048 });
+    const first = wal.append([rec(1, 1000)]); // taken by the writer at once
+    const second = wal.append([rec(2, 1000)]); // 1024 bytes queued
+    const third = wal.append([rec(3, 1000)]); // 2048 bytes queued
+    await assert.rejects(wal.append([rec(4, 1000)]), (err: unknown) => {
+      assert.ok(err instanceof DefiniteError);
+      assert.equal(err.code, 'overloaded');
+      return true;
+    });
+    await wal.close();
+    await Promise.all([first, second, third]);
+    await assert.rejects(wal.append([rec(5)]), /closed/);
+    const { wal: w2, recovery } = await Wal.open(dir, { payloadBytesMax: 1000, pendingBytesMax: 2048 });
+    assert.deepEqual(
+      recovery.records.map((r) => r.index),
+      [1, 2, 3],
+    );
+    await w2.close();
+    await assert.rejects(Wal.open(dir, { segmentBytes: 100 }), ConfigError);
   });
 
   it('WAL: a torn tail (file truncated mid-record) is truncated on open and appends continue', async () => {

@@ -377,6 +377,19 @@ describe('runtime/transport over loopback TCP', () => {
     await b.t.close();
   });
 
+  it('closes inbound connections beyond inboundConnectionsMax', async () => {
+    const b = await node('b', { inboundConnectionsMax: 2 });
+    const c1 = await rawDial(b.addr);
+    const c2 = await rawDial(b.addr);
+    const c3 = await rawDial(b.addr);
+    await c3.closed;
+    await b.warnings.until((w) => /limit 2/.test(String(w.fields.reason)));
+    assert.equal(b.t.metrics().inboundOverLimit, 1);
+    c1.sock.destroy();
+    c2.sock.destroy();
+    await b.t.close();
+  });
+
   it('refuses a wrong cluster key on both sides, and a node without a key', async () => {
     const b = await node('b', { clusterKey: KEY });
     // 1. A node with another key: it refuses b, because b cannot prove ITS key.

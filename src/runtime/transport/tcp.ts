@@ -92,6 +92,8 @@ export interface TcpTransportOptions<M> {
   readonly backoffMaxMs?: number;
   /** Connect plus handshake must finish within this. Default 5000 ms. */
   readonly handshakeTimeoutMs?: number;
+  /** Open inbound connections (handshaking or established); more are closed at once. Default 1024. */
+  readonly inboundConnectionsMax?: number;
   /** Jitter source. Default: seeded from crypto. */
   readonly rng?: Rng;
   /** Default: warnings to stderr. */
@@ -110,6 +112,7 @@ export const TRANSPORT_DEFAULTS = {
   backoffBaseMs: 50,
   backoffMaxMs: 5000,
   handshakeTimeoutMs: 5000,
+  inboundConnectionsMax: 1024,
 } as const;
 
 export type SendResult = 'queued' | 'queue-full' | 'too-large' | 'unknown-peer' | 'closed';
@@ -131,6 +134,8 @@ export interface TransportMetrics {
   protocolErrors: number;
   handshakesAccepted: number;
   handshakesRefused: number;
+  /** Inbound connections closed at once because `inboundConnectionsMax` were open. */
+  inboundOverLimit: number;
   refusedByPeer: number;
   authFailures: number;
   connectAttempts: number;
@@ -219,6 +224,7 @@ export class TcpTransport<M> {
     backoffBaseMs: number;
     backoffMaxMs: number;
     handshakeTimeoutMs: number;
+    inboundConnectionsMax: number;
   };
   private readonly links = new Map<NodeId, Link>();
   private readonly inbound = new Set<Inbound>();
@@ -241,6 +247,7 @@ export class TcpTransport<M> {
     protocolErrors: 0,
     handshakesAccepted: 0,
     handshakesRefused: 0,
+    inboundOverLimit: 0,
     refusedByPeer: 0,
     authFailures: 0,
     connectAttempts: 0,
@@ -269,6 +276,7 @@ export class TcpTransport<M> {
       backoffBaseMs: opts.backoffBaseMs ?? TRANSPORT_DEFAULTS.backoffBaseMs,
       backoffMaxMs: opts.backoffMaxMs ?? TRANSPORT_DEFAULTS.backoffMaxMs,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? TRANSPORT_DEFAULTS.handshakeTimeoutMs,
+      inboundConnectionsMax: opts.inboundConnectionsMax ?? TRANSPORT_DEFAULTS.inboundConnectionsMax,
     };
     const c = this.cfg;
     checkInt('listenPort', c.listenPort, 0);
@@ -281,6 +289,7 @@ export class TcpTransport<M> {
     checkInt('backoffBaseMs', c.backoffBaseMs, 1);
     checkInt('backoffMaxMs', c.backoffMaxMs, c.backoffBaseMs);
     checkInt('handshakeTimeoutMs', c.handshakeTimeoutMs, 1);
+    checkInt('inboundConnectionsMax', c.inboundConnectionsMax, 1);
     if (opts.clusterKey !== undefined && opts.clusterKey.length < 16) {
       throw new ConfigError(`cluster key must be at least 16 bytes, got ${opts.clusterKey.length}`);
     }
@@ -666,6 +675,15 @@ export class TcpTransport<M> {
 
   private acceptInbound(sock: Socket): void {
     if (this.closed) {
+      sock.destroy();
+      return;
+    }
+    if (this.inbound.size >= this.cfg.inboundConnectionsMax) {
+      this.counters.inboundOverLimit++;
+      this.logger.warn(
+        { remote: `${sock.remoteAddress}:${sock.remotePort}`, reason: `${this.inbound.size} inbound connections open (limit ${this.cfg.inboundConnectionsMax})` },
+        'refused peer connection',
+      );
       sock.destroy();
       return;
     }
