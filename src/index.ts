@@ -7,3 +7,4 @@ export * from './models/index.ts';
 export * from './consensus/raft/index.ts';
 export * from './runtime/storage/index.ts';
 export * from './runtime/transport/index.ts';
+export * from './kv/index.ts';
