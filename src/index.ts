@@ -8,3 +8,6 @@ export * from './consensus/raft/index.ts';
 export * from './runtime/storage/index.ts';
 export * from './runtime/transport/index.ts';
 export * from './kv/index.ts';
+// Both the Raft core and the storage layer name a type `Snapshot`; the Raft one keeps the name.
+export type { Snapshot } from './consensus/raft/index.ts';
+export type { Snapshot as StoredSnapshot } from './runtime/storage/index.ts';

@@ -3,12 +3,14 @@
  */
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
+import { registerKv } from './kv.ts';
 import { registerModels } from './models.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
+  registerKv,
   registerModels,
   registerSim,
   registerStorage,
