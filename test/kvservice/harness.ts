@@ -222,3 +222,47 @@ export class ProcCluster {
     await rm(this.root, { recursive: true, force: true });
   }
 }
+
+/** Concurrent writers of unique keys through every endpoint; remembers what was acknowledged. */
+export class WriteLoad {
+  readonly acked = new Map<string, string>();
+  errors = 0;
+  private running = true;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(cluster: ProcCluster, writers: number, prefix: string) {
+    for (let w = 0; w < writers; w++) {
+      const client = cluster.client(cluster.nodes.filter((n) => !n.join), 3000);
+      // Each writer starts on a different endpoint.
+      for (let i = 0; i < w; i++) client.endpoints.push(client.endpoints.shift() as string);
+      this.loops.push(
+        (async () => {
+          let i = 0;
+          while (this.running) {
+            const key = `${prefix}-${w}-${i++}`;
+            const value = `v${i}-${'x'.repeat(200)}`;
+            try {
+              await client.put(key, value);
+              this.acked.set(key, value);
+            } catch {
+              this.errors++;
+              await new Promise((r) => setTimeout(r, 20));
+            }
+          }
+          await client.close();
+        })(),
+      );
+    }
+  }
+
+  async stop(): Promise<Map<string, string>> {
+    this.running = false;
+    await Promise.all(this.loops);
+    return this.acked;
+  }
+}
+
+export async function status(n: ProcNode): Promise<Record<string, unknown>> {
+  const res = await request(`${n.url}/v3/maintenance/status`, { method: 'POST', body: '{}', headersTimeout: 2000 });
+  return (await res.body.json()) as Record<string, unknown>;
+}
