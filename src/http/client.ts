@@ -120,11 +120,14 @@ export class GatewayClient {
           throw err;
         }
         const code = (err as { code?: string }).code ?? '';
-        if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
-          last = new ClusterkitError('unavailable', `${endpoint}: ${code}`, code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT');
+        if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+          // Never sent: safe to try the next endpoint.
+          last = new ClusterkitError('unavailable', `${endpoint}: ${code}`, true);
           continue;
         }
-        throw err;
+        // Sent, and the connection broke or timed out: the request may have been applied.
+        // Retrying elsewhere could apply it twice, so the caller decides.
+        throw new ClusterkitError('crash', `${endpoint}: ${code || (err instanceof Error ? err.message : String(err))}`, false, { cause: err });
       }
     }
     throw last instanceof Error ? last : new ClusterkitError('unavailable', 'no endpoint answered', true);
