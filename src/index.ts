@@ -11,3 +11,10 @@ export * from './kv/index.ts';
 // Both the Raft core and the storage layer name a type `Snapshot`; the Raft one keeps the name.
 export type { Snapshot } from './consensus/raft/index.ts';
 export type { Snapshot as StoredSnapshot } from './runtime/storage/index.ts';
+export type { KvNodeLogger, KvNodeOptions, KvNodeStatus, MemberInfo } from './kv/node.ts';
+export { KvNode } from './kv/node.ts';
+export type { KvHttpOptions } from './http/server.ts';
+export { KvHttpServer } from './http/server.ts';
+export type { GatewayClientOptions } from './http/client.ts';
+export { GatewayClient, GatewayError } from './http/client.ts';
+export { decodeRaftMessage, encodeRaftMessage, raftMessageCodec } from './runtime/raft-codec.ts';

@@ -10,8 +10,9 @@
  *  3. entries, the hard state and (after 1) a snapshot marker are appended to the WAL as ONE
  *     batch: one write and one fdatasync, shared with nothing else (group commit: every
  *     proposal that arrived while the previous fsync ran is in this batch);
- *  4. the messages that depend on that data go out; committed entries are applied; ReadIndex
- *     results are served once applied; `advance()`.
+ *  4. committed entries are applied (while the fsync of step 3 runs: they are durable on a
+ *     quorum already) and ReadIndex results served once applied; after the fsync, the messages
+ *     that depend on it go out; `advance()`.
  * Every `snapshotEveryEntries` applied entries the node writes a snapshot, compacts its in-memory
  * log (keeping `compactionLagEntries` for slow followers) and deletes WAL segments it covers.
  *
@@ -59,7 +60,7 @@ import type { WalRecord } from '../runtime/storage/record.ts';
 import { type PeerAddress, TcpTransport, type TransportLogger } from '../runtime/transport/tcp.ts';
 import { encodeEntry } from './codec.ts';
 import { type KvConfig, KvStateMachine } from './state-machine.ts';
-import type { ClientTag, KvCommand, KvResult, RangeRequest, RangeResponse, WatchCreateRequest, WatchResponse } from './types.ts';
+import type { ClientTag, KvCommand, KvResult, PutRequest, RangeRequest, RangeResponse, WatchCreateRequest, WatchResponse } from './types.ts';
 import { validateCommand } from './validate.ts';
 
 export interface MemberInfo {
@@ -93,7 +94,7 @@ export interface KvNodeOptions {
   tickMs?: number;
   raft?: Partial<RaftConfig>;
   kv?: Partial<KvConfig>;
-  /** Snapshot after this many applied entries. Default 10000. */
+  /** Snapshot after this many applied entries. Default 100000 (etcd's --snapshot-count). */
   snapshotEveryEntries?: number;
   /** Entries kept in memory behind a snapshot for slow followers. Default 5000. */
   compactionLagEntries?: number;
@@ -150,6 +151,40 @@ interface ReadWaiter {
 
 const ENVELOPE_KV = 1;
 const ENVELOPE_MEMBER = 2;
+/** A plain put in binary (no JSON, no base64): the common write, kept cheap on every replica. */
+const ENVELOPE_PUT = 3;
+
+function encodePut(req: PutRequest): Uint8Array {
+  const out = new Uint8Array(4 + req.key.length + 4 + req.value.length + 9);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, req.key.length);
+  out.set(req.key, 4);
+  let at = 4 + req.key.length;
+  view.setUint32(at, req.value.length);
+  out.set(req.value, at + 4);
+  at += 4 + req.value.length;
+  view.setFloat64(at, req.lease ?? 0);
+  view.setUint8(at + 8, req.prevKv === true ? 1 : 0);
+  return out;
+}
+
+function decodePut(b: Uint8Array): PutRequest | undefined {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length < 17) return undefined;
+  const keyLength = view.getUint32(0);
+  if (4 + keyLength + 4 > b.length) return undefined;
+  const key = b.slice(4, 4 + keyLength);
+  let at = 4 + keyLength;
+  const valueLength = view.getUint32(at);
+  if (at + 4 + valueLength + 9 !== b.length) return undefined;
+  const value = b.slice(at + 4, at + 4 + valueLength);
+  at += 4 + valueLength;
+  const lease = view.getFloat64(at);
+  const req: PutRequest = { key, value };
+  if (lease !== 0) req.lease = lease;
+  if (view.getUint8(at + 8) === 1) req.prevKv = true;
+  return req;
+}
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -255,7 +290,7 @@ export class KvNode {
     this.opts = {
       join: false,
       tickMs: 100,
-      snapshotEveryEntries: 10_000,
+      snapshotEveryEntries: 100_000,
       compactionLagEntries: 5000,
       walSegmentBytes: 64 * 1024 * 1024,
       proposalTimeoutMs: 5000,
@@ -468,15 +503,21 @@ export class KvNode {
     if (rd.hardState !== undefined && (rd.mustSync || records.length > 0)) records.push(hardStateRecord(rd.hardState));
     if (rd.entries.length > 0) this.mem.append(rd.entries);
     if (rd.hardState !== undefined) this.mem.setHardState(rd.hardState);
-    if (records.length > 0) {
-      await this.storage.wal.append(records);
+    const persisted = records.length > 0 ? this.storage.wal.append(records) : undefined;
+    // Committed entries are durable on a quorum already, so they are applied while this
+    // Ready's own entries are being fsynced (as etcd's server does): a client's answer does not
+    // wait for the next batch's fsync. The core learns about it only at advance().
+    for (const e of rd.committedEntries) this.apply(e);
+    for (const rs of rd.readStates) this.onReadState(rs.index, rs.context);
+    this.serveReads();
+    this.pumpWatchers();
+    if (persisted !== undefined) {
+      await persisted;
       this.counters.walBatches++;
       this.counters.walRecords += records.length;
     }
     if (this.stopped) return;
     for (const om of rd.messages) if (om.afterSync) this.send(om.message);
-    for (const e of rd.committedEntries) this.apply(e);
-    for (const rs of rd.readStates) this.onReadState(rs.index, rs.context);
     this.raft.advance(rd);
     this.syncConf();
     this.serveReads();
@@ -543,6 +584,13 @@ export class KvNode {
     }
     if (env.kind === ENVELOPE_KV) {
       const result = this.kv.applyEncoded(env.body, e.index);
+      this.settle(env.id, result);
+    } else if (env.kind === ENVELOPE_PUT) {
+      const request = decodePut(env.body);
+      const result: KvResult =
+        request === undefined
+          ? { ok: false, error: { code: 'invalid-argument', message: 'malformed binary put entry' } }
+          : this.kv.apply({ command: { type: 'put', request } }, e.index);
       this.settle(env.id, result);
     } else if (env.kind === ENVELOPE_MEMBER) {
       try {
@@ -702,6 +750,9 @@ export class KvNode {
       validateCommand(command, this.kv.config);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (command.type === 'put' && client === undefined && command.request.ignoreValue !== true && command.request.ignoreLease !== true) {
+      return this.proposeRaw(ENVELOPE_PUT, encodePut(command.request));
     }
     const body = encodeEntry(client === undefined ? { command } : { command, client });
     return this.proposeRaw(ENVELOPE_KV, body);

@@ -27,17 +27,25 @@ export const WAL_HARD_STATE = 11;
 /** A snapshot received from the leader was installed: entries before this record are void. */
 export const WAL_SNAPSHOT = 12;
 
+type Blobby = { data?: unknown; entries?: { data?: unknown }[] };
+
 export function encodeRaftMessage(msg: Message): Uint8Array {
+  // Only entry payloads and snapshot chunks carry bytes: swap them for blob references on a
+  // shallow copy (cheaper than a JSON replacer called for every key).
   const blobs: Uint8Array[] = [];
-  const json = JSON.stringify(msg, function (this: unknown, key: string, value: unknown) {
-    const original = (this as Record<string, unknown>)[key];
-    if (original instanceof Uint8Array) {
-      blobs.push(original);
-      return { $b: blobs.length - 1 };
-    }
-    return value;
-  });
-  const jsonBytes = enc.encode(json);
+  const ref = (b: Uint8Array) => {
+    blobs.push(b);
+    return { $b: blobs.length - 1 };
+  };
+  const m = msg as Message & Blobby;
+  let plain: unknown = msg;
+  if (m.data instanceof Uint8Array || Array.isArray(m.entries)) {
+    const copy: Record<string, unknown> = { ...m };
+    if (m.data instanceof Uint8Array) copy.data = ref(m.data);
+    if (Array.isArray(m.entries)) copy.entries = m.entries.map((e) => (e.data instanceof Uint8Array ? { ...e, data: ref(e.data) } : e));
+    plain = copy;
+  }
+  const jsonBytes = enc.encode(JSON.stringify(plain));
   let total = 8 + jsonBytes.length;
   for (const b of blobs) total += 4 + b.length;
   const out = new Uint8Array(total);
@@ -70,20 +78,19 @@ export function decodeRaftMessage(bytes: Uint8Array): Message {
     at += 4 + n;
   }
   const json = dec.decode(bytes.subarray(8, 8 + jsonLength));
-  const msg = JSON.parse(json, (_key, value: unknown) => {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      const o = value as Record<string, unknown>;
-      if (typeof o.$b === 'number' && Object.keys(o).length === 1) {
-        const blob = blobs[o.$b];
-        if (blob === undefined) throw new InvalidArgumentError(`raft message refers to missing blob ${o.$b}`);
-        return blob;
-      }
-    }
-    return value;
-  }) as unknown;
+  const msg = JSON.parse(json) as unknown;
   if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') {
     throw new InvalidArgumentError('raft message is not an object with a type');
   }
+  const blob = (v: unknown): unknown => {
+    if (typeof v !== 'object' || v === null || typeof (v as { $b?: unknown }).$b !== 'number') return v;
+    const b = blobs[(v as { $b: number }).$b];
+    if (b === undefined) throw new InvalidArgumentError(`raft message refers to a missing blob ${(v as { $b: number }).$b}`);
+    return b;
+  };
+  const m = msg as Blobby;
+  if (m.data !== undefined) m.data = blob(m.data);
+  if (Array.isArray(m.entries)) for (const e of m.entries) if (e.data !== undefined) e.data = blob(e.data);
   return msg as Message;
 }
 

@@ -337,7 +337,7 @@ export function registerKv(program: Command): void {
     .option('--cluster-key <secret>', 'shared secret (>= 16 bytes) peers must prove they hold')
     .option('--join', 'start outside the configuration, to be added with `clusterkit member add`')
     .option('--tick-ms <ms>', 'Raft tick (heartbeat); election timeout is 10-20 ticks', intFlag('--tick-ms', { min: 1, max: 10_000 }), 100)
-    .option('--snapshot-count <n>', 'applied entries between snapshots', intFlag('--snapshot-count', { min: 1 }), 10_000)
+    .option('--snapshot-count <n>', 'applied entries between snapshots', intFlag('--snapshot-count', { min: 1 }), 100_000)
     .option('--compaction-lag <n>', 'entries kept behind a snapshot for slow followers', intFlag('--compaction-lag', { min: 0 }), 5000)
     .option('--wal-segment-bytes <n>', 'WAL segment size', intFlag('--wal-segment-bytes', { min: 4096 }), 64 * 1024 * 1024)
     .option('--proposal-timeout-ms <ms>', 'a write not applied in this time fails (indefinite)', intFlag('--proposal-timeout-ms', { min: 1 }), 5000)
@@ -351,7 +351,7 @@ export function registerKv(program: Command): void {
     .option('--base-port <port>', 'node i gets client port base+2i and peer port base+2i+1', intFlag('--base-port', { min: 1024, max: 65_000 }), 2379)
     .option('--data-dir <dir>', 'where the members keep their data', './.clusterkit')
     .option('--tick-ms <ms>', 'Raft tick of every member', intFlag('--tick-ms', { min: 1, max: 10_000 }), 100)
-    .option('--snapshot-count <n>', 'applied entries between snapshots', intFlag('--snapshot-count', { min: 1 }), 10_000)
+    .option('--snapshot-count <n>', 'applied entries between snapshots', intFlag('--snapshot-count', { min: 1 }), 100_000)
     .action(async (f: UpFlags) => runUp(f));
 
   const kv = program.command('kv').description('Read and write keys (etcd v3 JSON gateway API: works against clusterkit and etcd)');
