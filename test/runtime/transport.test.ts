@@ -165,7 +165,7 @@ describe('runtime/transport backoff', () => {
   });
 });
 
-describe('runtime/transport over loopback TCP', () => {
+describe('runtime/transport over loopback TCP', { timeout: 30_000 }, () => {
   it('delivers messages in order, batching many messages into few socket writes', async () => {
     const a = await node('a');
     const b = await node('b');
@@ -453,6 +453,31 @@ describe('runtime/transport over loopback TCP', () => {
     assert.equal(a.t.peerStatus('b')?.attempts, 0, 'a good handshake resets the backoff');
     await a.t.close();
     await b2.t.close();
+  });
+
+  it('follows a peer to a new address, and a newer inbound connection replaces the older one', async () => {
+    const a = await node('a');
+    const b1 = await node('b');
+    link(a, b1);
+    a.t.send('b', u8('one'));
+    await b1.received.until((r) => str(r.msg) === 'one');
+    const b2 = await node('b'); // same id, new port: as if b moved
+    b2.t.setPeer('a', a.addr);
+    a.t.setPeer('b', b2.addr);
+    a.t.send('b', u8('two'));
+    await b2.received.until((r) => str(r.msg) === 'two');
+    assert.equal(b1.received.items.length, 1);
+    // Two dialers claiming to be 'a' at b2: the second one wins, the first is closed.
+    const first = await rawDial(b2.addr);
+    first.sock.write(encodeFrame(FrameKind.hello, encodeJson(hello('a', 'b'))));
+    await first.frames.until((f) => f.kind === FrameKind.welcome);
+    const second = await rawDial(b2.addr);
+    second.sock.write(encodeFrame(FrameKind.hello, encodeJson(hello('a', 'b'))));
+    await second.frames.until((f) => f.kind === FrameKind.welcome);
+    await first.closed;
+    assert.equal(b2.t.peerStatus('a')?.inboundConnected, true);
+    second.sock.destroy();
+    for (const x of [a, b1, b2]) await x.t.close();
   });
 
   it('bounds the per-peer queue in messages and bytes while the peer is unreachable', async () => {

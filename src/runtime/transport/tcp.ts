@@ -350,7 +350,14 @@ export class TcpTransport<M> {
     }
     if (link.address.host !== address.host || link.address.port !== address.port) {
       link.address = address;
-      link.socket?.destroy();
+      const sock = link.socket;
+      if (sock !== undefined) {
+        // Leave the old connection now, not when its close event arrives: until then `send`
+        // would still write into it.
+        link.lastError = 'peer address changed';
+        sock.destroy();
+        this.onLinkClosed(link, sock);
+      }
     }
   }
 
