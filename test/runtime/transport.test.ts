@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createRng } from '../../src/core/rng.ts';
 import { bytesCodec, jsonCodec } from '../../src/runtime/transport/codec.ts';
-import { encodeFrame, FRAME_HEADER_BYTES, type Frame, FrameDecoder, FrameKind } from '../../src/runtime/transport/frame.ts';
+import { encodeFrame, FRAME_HEADER_BYTES, type WireFrame, FrameDecoder, FrameKind } from '../../src/runtime/transport/frame.ts';
 import {
   decodeChallenge,
   decodeReject,
@@ -92,13 +92,13 @@ const u8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 /** A raw TCP client speaking the frame protocol by hand (to send what a good node never sends). */
-async function rawDial(addr: PeerAddress): Promise<{ sock: Socket; frames: Waitable<Frame>; closed: Promise<void> }> {
+async function rawDial(addr: PeerAddress): Promise<{ sock: Socket; frames: Waitable<WireFrame>; closed: Promise<void> }> {
   const sock = tcpConnect(addr);
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);
   });
-  const frames = new Waitable<Frame>();
+  const frames = new Waitable<WireFrame>();
   const decoder = new FrameDecoder(1 << 20);
   sock.on('data', (c: Buffer) => {
     for (const f of decoder.push(c).frames) frames.push(f);
