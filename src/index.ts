@@ -4,3 +4,5 @@
  */
 export * from './core/index.ts';
 export * from './models/index.ts';
+export * from './runtime/storage/index.ts';
+export * from './runtime/transport/index.ts';

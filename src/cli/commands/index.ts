@@ -5,11 +5,13 @@ import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
 import { registerModels } from './models.ts';
 import { registerSim } from './sim.ts';
+import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
   registerModels,
   registerSim,
+  registerStorage,
 ];
 
 export function registerCommands(program: Command): void {
