@@ -59,3 +59,5 @@ export function parsePlacementKind(value: string, what = 'algorithm'): Placement
   if (!isPlacementKind(value)) throw new ConfigError(`${what} must be one of ${PLACEMENT_KINDS.join(', ')}; got ${JSON.stringify(value)}`);
   return value;
 }
+export type { RebalancePlan, ShardMapOptions, ShardMove } from './shard-map.ts';
+export { apportion, apportionByZone, CHAIN_WORK_MAX, planRebalance, REPLICAS_MAX, SHARDS_MAX, ShardMap } from './shard-map.ts';
