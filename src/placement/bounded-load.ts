@@ -76,6 +76,13 @@ export class BoundedLoad {
   acquireIndex(hash: number): number {
     if (this.total >= this.inFlightMax) throw new ConfigError(`bounded load: more than inFlightMax=${this.inFlightMax} keys in flight`);
     const m = this.total + 1;
+    // Fast path: the owner itself is below its cap (the common case).
+    const owner = this.base.lookupHashIndex(hash);
+    if ((this.loads[owner] as number) + 1 <= this.capOf(owner, m)) {
+      this.loads[owner] = (this.loads[owner] as number) + 1;
+      this.total = m;
+      return owner;
+    }
     let chosen = -1;
     this.base.walk(hash, (i) => {
       if ((this.loads[i] as number) + 1 <= this.capOf(i, m)) {
