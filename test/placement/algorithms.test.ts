@@ -148,6 +148,26 @@ describe('placement: weight changes move keys only to or from the changed node',
   }
 });
 
+describe('placement/bounded-load with weights', () => {
+  it('keeps node i at or below ⌈(1+ε)·m·w_i/Σw⌉ at every acquire (fast-check)', () => {
+    const weights = [1, 2, 5];
+    const nodes = weights.map((weight, i) => ({ id: `w${i}`, weight }));
+    fc.assert(
+      fc.property(fc.constantFrom('ring', 'maglev', 'rendezvous'), fc.array(fc.string(), { minLength: 1, maxLength: 400 }), (kind, keys) => {
+        const base = createPlacement(kind, nodes);
+        const bl = new BoundedLoad(base as Ring | Maglev | Rendezvous, { epsilon: 0.1 });
+        for (const key of keys) {
+          const id = bl.acquire(key);
+          const w = weights[Number(id.slice(1))] as number;
+          const cap = Math.ceil((1.1 * bl.inFlight * w) / 8 - 1e-9);
+          assert.ok(bl.load(id) <= cap, `${id}: load ${bl.load(id)} > cap ${cap} at m=${bl.inFlight}`);
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
 describe('placement: configuration errors', () => {
   it('rejects empty node lists, duplicate ids and bad weights', () => {
     for (const kind of ['ring', 'ketama', 'rendezvous', 'jump', 'maglev'] as const) {
