@@ -9,8 +9,9 @@
  * Weights: in round t a node takes a turn only while its slots < t · w_i / w_max, so slot counts
  * follow the weights (the heaviest node takes a turn every round).
  *
- * Disruption is near-minimal, not minimal: when a node joins or leaves, a few slots also change
- * hands between other nodes (the paper measures this; the conformance suite bounds it).
+ * Disruption is near-minimal, not minimal: when a node joins or leaves, some slots also change
+ * hands between other nodes (the paper measures this; the conformance suite bounds it at 10
+ * nodes). It grows with n/M: at 1000 nodes and M = 65537 about 7x the ideal 1/(n+1) of keys move.
  * Preference order for replicas and bounded load: distinct owners of the slots after the key's.
  *
  * Left out: the paper's connection tracking (a proxy concern, not placement).
