@@ -8,9 +8,6 @@ export * from './consensus/raft/index.ts';
 export * from './runtime/storage/index.ts';
 export * from './runtime/transport/index.ts';
 export * from './kv/index.ts';
-// Both the Raft core and the storage layer name a type `Snapshot`; the Raft one keeps the name.
-export type { Snapshot } from './consensus/raft/index.ts';
-export type { Snapshot as StoredSnapshot } from './runtime/storage/index.ts';
 export type { KvNodeLogger, KvNodeOptions, KvNodeStatus, MemberInfo } from './kv/node.ts';
 export { KvNode } from './kv/node.ts';
 export type { KvHttpOptions } from './http/server.ts';
@@ -18,3 +15,4 @@ export { KvHttpServer } from './http/server.ts';
 export type { GatewayClientOptions } from './http/client.ts';
 export { GatewayClient, GatewayError } from './http/client.ts';
 export { decodeRaftMessage, encodeRaftMessage, raftMessageCodec } from './runtime/raft-codec.ts';
+export * from './placement/index.ts';

@@ -81,7 +81,7 @@ describe('runtime/storage/record (pure codec and recovery scanner)', () => {
   });
 });
 
-describe('runtime/storage on real files', () => {
+describe('runtime/storage on real files', { timeout: 30_000 }, () => {
   let root = '';
   let n = 0;
   const fresh = (): string => join(root, `d${n++}`);

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createRng } from '../../src/core/rng.ts';
 import { bytesCodec, jsonCodec } from '../../src/runtime/transport/codec.ts';
-import { encodeFrame, FRAME_HEADER_BYTES, type Frame, FrameDecoder, FrameKind } from '../../src/runtime/transport/frame.ts';
+import { encodeFrame, FRAME_HEADER_BYTES, type WireFrame, FrameDecoder, FrameKind } from '../../src/runtime/transport/frame.ts';
 import {
   decodeChallenge,
   decodeReject,
@@ -92,13 +92,13 @@ const u8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 /** A raw TCP client speaking the frame protocol by hand (to send what a good node never sends). */
-async function rawDial(addr: PeerAddress): Promise<{ sock: Socket; frames: Waitable<Frame>; closed: Promise<void> }> {
+async function rawDial(addr: PeerAddress): Promise<{ sock: Socket; frames: Waitable<WireFrame>; closed: Promise<void> }> {
   const sock = tcpConnect(addr);
   await new Promise<void>((resolve, reject) => {
     sock.once('connect', resolve);
     sock.once('error', reject);
   });
-  const frames = new Waitable<Frame>();
+  const frames = new Waitable<WireFrame>();
   const decoder = new FrameDecoder(1 << 20);
   sock.on('data', (c: Buffer) => {
     for (const f of decoder.push(c).frames) frames.push(f);
@@ -165,7 +165,7 @@ describe('runtime/transport backoff', () => {
   });
 });
 
-describe('runtime/transport over loopback TCP', () => {
+describe('runtime/transport over loopback TCP', { timeout: 30_000 }, () => {
   it('delivers messages in order, batching many messages into few socket writes', async () => {
     const a = await node('a');
     const b = await node('b');
@@ -453,6 +453,31 @@ describe('runtime/transport over loopback TCP', () => {
     assert.equal(a.t.peerStatus('b')?.attempts, 0, 'a good handshake resets the backoff');
     await a.t.close();
     await b2.t.close();
+  });
+
+  it('follows a peer to a new address, and a newer inbound connection replaces the older one', async () => {
+    const a = await node('a');
+    const b1 = await node('b');
+    link(a, b1);
+    a.t.send('b', u8('one'));
+    await b1.received.until((r) => str(r.msg) === 'one');
+    const b2 = await node('b'); // same id, new port: as if b moved
+    b2.t.setPeer('a', a.addr);
+    a.t.setPeer('b', b2.addr);
+    a.t.send('b', u8('two'));
+    await b2.received.until((r) => str(r.msg) === 'two');
+    assert.equal(b1.received.items.length, 1);
+    // Two dialers claiming to be 'a' at b2: the second one wins, the first is closed.
+    const first = await rawDial(b2.addr);
+    first.sock.write(encodeFrame(FrameKind.hello, encodeJson(hello('a', 'b'))));
+    await first.frames.until((f) => f.kind === FrameKind.welcome);
+    const second = await rawDial(b2.addr);
+    second.sock.write(encodeFrame(FrameKind.hello, encodeJson(hello('a', 'b'))));
+    await second.frames.until((f) => f.kind === FrameKind.welcome);
+    await first.closed;
+    assert.equal(b2.t.peerStatus('a')?.inboundConnected, true);
+    second.sock.destroy();
+    for (const x of [a, b1, b2]) await x.t.close();
   });
 
   it('bounds the per-peer queue in messages and bytes while the peer is unreachable', async () => {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
 import { registerKv } from './kv.ts';
 import { registerModels } from './models.ts';
+import { registerPlacement } from './placement.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
@@ -12,6 +13,7 @@ const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
   registerKv,
   registerModels,
+  registerPlacement,
   registerSim,
   registerStorage,
 ];

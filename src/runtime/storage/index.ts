@@ -4,7 +4,7 @@ export { fsyncDir, writeFileAtomic } from './fsutil.ts';
 export { HARD_STATE_RECORD_TYPE, HardStateFile } from './hardstate.ts';
 export type { ScannedRecord, ScanOptions, ScanResult, WalRecord } from './record.ts';
 export { encodeRecord, encodeRecords, RECORD_HEADER_BYTES, recordBytes, scanRecords, writeRecord } from './record.ts';
-export type { Snapshot, SnapshotMeta, SnapshotStoreOptions } from './snapshot.ts';
+export type { StoredSnapshot, StoredSnapshotMeta, SnapshotStoreOptions } from './snapshot.ts';
 export { decodeSnapshot, encodeSnapshot, SNAPSHOT_DATA_TYPE, SNAPSHOT_META_TYPE, SnapshotStore, snapshotFileName } from './snapshot.ts';
 export type { WalOptions, WalRecovery, WalStats } from './wal.ts';
 export { WAL_DEFAULTS, Wal } from './wal.ts';

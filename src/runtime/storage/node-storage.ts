@@ -14,7 +14,7 @@ import type { DataDirIdentity } from './datadir.ts';
 import { DataDir } from './datadir.ts';
 import { HardStateFile } from './hardstate.ts';
 import type { WalRecord } from './record.ts';
-import type { Snapshot, SnapshotMeta, SnapshotStoreOptions } from './snapshot.ts';
+import type { StoredSnapshot, StoredSnapshotMeta, SnapshotStoreOptions } from './snapshot.ts';
 import { SnapshotStore } from './snapshot.ts';
 import type { WalOptions, WalRecovery } from './wal.ts';
 import { Wal } from './wal.ts';
@@ -30,7 +30,7 @@ export interface NodeRecovery extends WalRecovery {
   /** True when this open initialised a fresh data dir. */
   readonly created: boolean;
   readonly hardState: Uint8Array | undefined;
-  readonly snapshot: Snapshot | undefined;
+  readonly snapshot: StoredSnapshot | undefined;
 }
 
 export interface PersistBatch {
@@ -86,7 +86,7 @@ export class NodeStorage {
    * Installs a snapshot durably, then deletes old snapshots and every WAL segment whose records
    * all have index <= meta.index. Returns the deleted files.
    */
-  async compact(meta: SnapshotMeta, data: Uint8Array): Promise<{ snapshot: string; removedSnapshots: string[]; removedSegments: string[] }> {
+  async compact(meta: StoredSnapshotMeta, data: Uint8Array): Promise<{ snapshot: string; removedSnapshots: string[]; removedSegments: string[] }> {
     const { file, removed } = await this.snapshots.install(meta, data);
     const removedSegments = await this.wal.releaseBelow(meta.index + 1);
     return { snapshot: file, removedSnapshots: removed, removedSegments };

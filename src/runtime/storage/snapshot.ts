@@ -16,7 +16,7 @@ import { fsyncDir, writeFileAtomic } from './fsutil.ts';
 export const SNAPSHOT_META_TYPE = 1;
 export const SNAPSHOT_DATA_TYPE = 2;
 
-export interface SnapshotMeta {
+export interface StoredSnapshotMeta {
   /** Index of the last log entry the snapshot includes. */
   readonly index: number;
   /** Term of that entry. */
@@ -25,7 +25,7 @@ export interface SnapshotMeta {
   readonly meta: Uint8Array;
 }
 
-export interface Snapshot extends SnapshotMeta {
+export interface StoredSnapshot extends StoredSnapshotMeta {
   readonly data: Uint8Array;
   readonly file: string;
 }
@@ -37,7 +37,7 @@ export function snapshotFileName(index: number, term: number): string {
   return `${hex16(index)}-${hex16(term)}.snap`;
 }
 
-export function encodeSnapshot(s: SnapshotMeta, data: Uint8Array): Uint8Array {
+export function encodeSnapshot(s: StoredSnapshotMeta, data: Uint8Array): Uint8Array {
   const head = new Uint8Array(8 + s.meta.length);
   const view = new DataView(head.buffer);
   view.setUint32(0, Math.floor(s.term / 0x1_0000_0000));
@@ -50,7 +50,7 @@ export function encodeSnapshot(s: SnapshotMeta, data: Uint8Array): Uint8Array {
 }
 
 /** Decodes and validates a snapshot file's bytes; throws CorruptionError naming `file`. */
-export function decodeSnapshot(bytes: Uint8Array, file: string): Omit<Snapshot, 'file'> {
+export function decodeSnapshot(bytes: Uint8Array, file: string): Omit<StoredSnapshot, 'file'> {
   const scan = scanRecords(bytes, { file, tornTailAllowed: false, payloadBytesMax: RECORD_PAYLOAD_BYTES_LIMIT });
   const [metaRec, dataRec] = scan.records;
   if (
@@ -109,7 +109,7 @@ export class SnapshotStore {
    * Durably installs a snapshot, then deletes all but the newest `retain` ones. Resolves after
    * the new file is in place and synced; returns the deleted files.
    */
-  async install(meta: SnapshotMeta, data: Uint8Array): Promise<{ file: string; removed: string[] }> {
+  async install(meta: StoredSnapshotMeta, data: Uint8Array): Promise<{ file: string; removed: string[] }> {
     if (!Number.isSafeInteger(meta.index) || meta.index < 0 || !Number.isSafeInteger(meta.term) || meta.term < 0) {
       throw new RangeError(`snapshot index and term must be non-negative integers, got ${meta.index}/${meta.term}`);
     }
@@ -125,7 +125,7 @@ export class SnapshotStore {
   }
 
   /** The newest snapshot, or undefined if there is none. Throws CorruptionError if it is damaged. */
-  async latest(): Promise<Snapshot | undefined> {
+  async latest(): Promise<StoredSnapshot | undefined> {
     const newest = (await this.list())[0];
     if (newest === undefined) return undefined;
     const decoded = decodeSnapshot(await readFile(newest.file), newest.file);

@@ -36,7 +36,7 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 const KINDS: ReadonlySet<number> = new Set(Object.values(FrameKind));
 
-export interface Frame {
+export interface WireFrame {
   readonly kind: FrameKind;
   readonly body: Uint8Array;
 }
@@ -57,12 +57,12 @@ export function encodeFrame(kind: FrameKind, body: Uint8Array): Uint8Array {
   return out;
 }
 
-export type DecodeError =
+export type FrameDecodeError =
   | { readonly kind: 'oversized'; readonly bodyBytes: number; readonly limitBytes: number }
   | { readonly kind: 'checksum'; readonly frameKind: number }
   | { readonly kind: 'unknown-kind'; readonly frameKind: number };
 
-export type DecodeResult = { readonly frames: Frame[]; readonly error?: DecodeError };
+export type FrameDecodeResult = { readonly frames: WireFrame[]; readonly error?: FrameDecodeError };
 
 export class FrameDecoder {
   /** Received chunks not yet consumed; concatenated only once a whole frame is there. */
@@ -84,7 +84,7 @@ export class FrameDecoder {
   }
 
   /** Feeds bytes; returns the whole frames decoded and, if the stream is broken, why. */
-  push(chunk: Uint8Array): DecodeResult {
+  push(chunk: Uint8Array): FrameDecodeResult {
     if (this.failed) return { frames: [] };
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -100,9 +100,9 @@ export class FrameDecoder {
       }
     }
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const frames: Frame[] = [];
+    const frames: WireFrame[] = [];
     let at = 0;
-    let error: DecodeError | undefined;
+    let error: FrameDecodeError | undefined;
     this.needBytes = FRAME_HEADER_BYTES;
     while (data.length - at >= FRAME_HEADER_BYTES) {
       const bodyBytes = view.getUint32(at);

@@ -1,12 +1,12 @@
 export type { MessageCodec } from './codec.ts';
 export { bytesCodec, jsonCodec } from './codec.ts';
-export type { DecodeError, DecodeResult, Frame } from './frame.ts';
+export type { FrameDecodeError, FrameDecodeResult, WireFrame } from './frame.ts';
 export { encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, FrameKind, writeFrame } from './frame.ts';
 export type {
-  LinkState,
+  PeerLinkState,
   PeerAddress,
   PeerStatus,
-  SendResult,
+  PeerSendResult,
   TcpTransportOptions,
   TransportEvent,
   TransportLogger,

@@ -24,7 +24,7 @@ import type { NodeId } from '../../core/ids.ts';
 import { parseNodeId } from '../../core/ids.ts';
 import { createRng, type Rng } from '../../core/rng.ts';
 import type { MessageCodec } from './codec.ts';
-import { type DecodeError, encodeFrame, FRAME_HEADER_BYTES, type Frame, FrameDecoder, FrameKind, writeFrame } from './frame.ts';
+import { type FrameDecodeError, encodeFrame, FRAME_HEADER_BYTES, type WireFrame, FrameDecoder, FrameKind, writeFrame } from './frame.ts';
 import {
   decodeAuth,
   decodeChallenge,
@@ -115,7 +115,7 @@ export const TRANSPORT_DEFAULTS = {
   inboundConnectionsMax: 1024,
 } as const;
 
-export type SendResult = 'queued' | 'queue-full' | 'too-large' | 'unknown-peer' | 'closed';
+export type PeerSendResult = 'queued' | 'queue-full' | 'too-large' | 'unknown-peer' | 'closed';
 
 export interface TransportMetrics {
   messagesSent: number;
@@ -143,11 +143,11 @@ export interface TransportMetrics {
   disconnects: number;
 }
 
-export type LinkState = 'idle' | 'connecting' | 'handshaking' | 'ready' | 'backoff' | 'closed';
+export type PeerLinkState = 'idle' | 'connecting' | 'handshaking' | 'ready' | 'backoff' | 'closed';
 
 export interface PeerStatus {
   readonly address: PeerAddress;
-  readonly state: LinkState;
+  readonly state: PeerLinkState;
   readonly queuedMessages: number;
   readonly queuedBytes: number;
   /** Failed attempts since the last good handshake. */
@@ -173,7 +173,7 @@ const stderrLogger: TransportLogger = {
 interface Link {
   readonly id: NodeId;
   address: PeerAddress;
-  state: LinkState;
+  state: PeerLinkState;
   queue: Uint8Array[];
   queueHead: number;
   queuedBytes: number;
@@ -350,7 +350,14 @@ export class TcpTransport<M> {
     }
     if (link.address.host !== address.host || link.address.port !== address.port) {
       link.address = address;
-      link.socket?.destroy();
+      const sock = link.socket;
+      if (sock !== undefined) {
+        // Leave the old connection now, not when its close event arrives: until then `send`
+        // would still write into it.
+        link.lastError = 'peer address changed';
+        sock.destroy();
+        this.onLinkClosed(link, sock);
+      }
     }
   }
 
@@ -372,7 +379,7 @@ export class TcpTransport<M> {
    * Queues a message for `to`. Never blocks and never throws for a full queue: the result says
    * whether the message was queued or dropped (and drops are counted).
    */
-  send(to: NodeId, msg: M): SendResult {
+  send(to: NodeId, msg: M): PeerSendResult {
     if (this.closed) return 'closed';
     const link = this.links.get(to);
     if (link === undefined) {
@@ -499,7 +506,7 @@ export class TcpTransport<M> {
     }
   }
 
-  private handleLinkFrame(link: Link, sock: Socket, f: Frame): void {
+  private handleLinkFrame(link: Link, sock: Socket, f: WireFrame): void {
     const hello = link.hello;
     if (link.state !== 'handshaking' || hello === undefined) {
       this.counters.protocolErrors++;
@@ -729,7 +736,7 @@ export class TcpTransport<M> {
     }
   }
 
-  private countDecodeError(error: DecodeError): void {
+  private countDecodeError(error: FrameDecodeError): void {
     switch (error.kind) {
       case 'checksum':
         this.counters.checksumFailures++;
@@ -768,7 +775,7 @@ export class TcpTransport<M> {
     conn.timer.unref();
   }
 
-  private handleInboundFrame(conn: Inbound, f: Frame): undefined {
+  private handleInboundFrame(conn: Inbound, f: WireFrame): undefined {
     switch (conn.state) {
       case 'hello': {
         if (f.kind !== FrameKind.hello) return this.refuse(conn, `expected hello, got frame kind ${f.kind}`);
@@ -889,7 +896,7 @@ const EMPTY = new Uint8Array(0);
 /** Length prefix of each message inside a sealed batch. */
 const SEALED_LENGTH_BYTES = 4;
 
-function describeDecodeError(e: DecodeError): string {
+function describeDecodeError(e: FrameDecodeError): string {
   switch (e.kind) {
     case 'checksum':
       return `frame checksum mismatch (frame kind ${e.frameKind})`;
