@@ -1,74 +1,81 @@
 /**
- * Soak: runs many seeds of a simulation scenario outside CI, with a progress bar, and prints
- * every failing seed with the command that replays it.
- *
- *   npm run soak -- --seeds 100000 [--scenario raft] [--seed 1] [--nodes 3] [--set key=value]
- *
- * A failing seed belongs in the scenario's regression list (for raft:
- * test/consensus/raft/sim.test.ts, REGRESSION_SEEDS) once its bug is fixed.
+ * Long seed sweeps outside CI: `npm run soak -- --seeds 100000 [--scenario raft] [--seed 1]
+ * [--nodes N] [--set key=value ...]`.
+ * Runs every seed of a scenario (default: every registered scenario that checks safety), shows
+ * a progress bar, and prints each failing seed with its replay command. Failing seeds belong in
+ * the scenario's regression tests.
  */
 import { SingleBar } from 'cli-progress';
-import { findScenario, SCENARIOS, type ScenarioOptions } from '../src/scenarios/index.ts';
+import { SCENARIOS } from '../src/scenarios/index.ts';
 import { SimFailure } from '../src/sim/simulator.ts';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-function intArg(name: string, dflt: number, min: number): number {
-  const v = arg(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) {
-    console.error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const name = arg('scenario') ?? 'raft';
-const scenario = findScenario(name);
-if (!scenario) {
-  console.error(`--scenario: unknown ${JSON.stringify(name)}; choose one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  process.exit(2);
-}
-const seeds = intArg('seeds', 1000, 1);
-const first = intArg('seed', 1, 0);
+const seeds = Number(flag('--seeds', '1000'));
+const first = Number(flag('--seed', '1'));
+const only = flag('--scenario', '');
+const nodesFlag = flag('--nodes', '');
 const params: Record<string, string> = {};
 process.argv.forEach((a, i) => {
-  if (a === '--set') {
-    const kv = process.argv[i + 1] ?? '';
-    const eq = kv.indexOf('=');
-    if (eq > 0) params[kv.slice(0, eq)] = kv.slice(eq + 1);
+  if (a !== '--set') return;
+  const kv = process.argv[i + 1] ?? '';
+  const eq = kv.indexOf('=');
+  if (eq <= 0) {
+    console.error(`soak: --set expects key=value, got ${JSON.stringify(kv)}`);
+    process.exit(2);
   }
+  params[kv.slice(0, eq)] = kv.slice(eq + 1);
 });
-const base = (seed: number): ScenarioOptions => ({
-  seed,
-  nodes: intArg('nodes', scenario.defaults.nodes ?? 3, 1),
-  durationMs: intArg('duration-ms', scenario.defaults.durationMs ?? 2000, 1),
-  ops: intArg('ops', scenario.defaults.ops ?? 100, 0),
-  faults: scenario.defaults.faults ?? [],
-  params,
-});
-
-const bar = new SingleBar({ format: `${name} {bar} {value}/{total} seeds | {failures} failures | {eta_formatted} left`, etaBuffer: 200 });
-bar.start(seeds, 0, { failures: 0 });
-const failures: string[] = [];
-const t0 = performance.now();
-for (let i = 0; i < seeds; i++) {
-  const o = base(first + i);
-  try {
-    const r = scenario.run(o);
-    if (!r.ok) failures.push(`seed ${o.seed}: ${r.headline}`);
-  } catch (err) {
-    if (err instanceof SimFailure) failures.push(`seed ${o.seed}: ${err.message}`);
-    else failures.push(`seed ${o.seed}: uncaught ${err instanceof Error ? err.stack : String(err)}`);
-  }
-  bar.update(i + 1, { failures: failures.length });
+if (nodesFlag !== '' && !(Number.isSafeInteger(Number(nodesFlag)) && Number(nodesFlag) >= 1)) {
+  console.error(`soak: --nodes must be a positive integer, got ${JSON.stringify(nodesFlag)}`);
+  process.exit(2);
 }
-bar.stop();
-const s = (performance.now() - t0) / 1000;
-console.log(`${name}: ${seeds - failures.length}/${seeds} seeds passed (seeds ${first}..${first + seeds - 1}) in ${s.toFixed(1)} s`);
-for (const f of failures) console.log(`FAILED ${f}`);
-process.exitCode = failures.length > 0 ? 1 : 0;
+const chosen = only === '' ? SCENARIOS.filter((s) => s.soak !== false) : SCENARIOS.filter((s) => s.name === only);
+if (chosen.length === 0) {
+  console.error(`soak: unknown scenario ${JSON.stringify(only)}; choose one of: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+if (!Number.isSafeInteger(seeds) || seeds < 1 || !Number.isSafeInteger(first) || first < 0) {
+  console.error('soak: --seeds must be a positive integer and --seed a non-negative integer');
+  process.exit(2);
+}
+
+let failures = 0;
+for (const scenario of chosen) {
+  const bar = new SingleBar({ format: `${scenario.name.padEnd(14)} {bar} {value}/{total} seeds | {failures} failed | {eta_formatted} left` });
+  bar.start(seeds, 0, { failures: 0 });
+  let failed = 0;
+  for (let i = 0; i < seeds; i++) {
+    const seed = first + i;
+    const options = {
+      seed,
+      nodes: nodesFlag !== '' ? Number(nodesFlag) : (scenario.defaults.nodes ?? 3),
+      durationMs: scenario.defaults.durationMs ?? 2000,
+      ops: scenario.defaults.ops ?? 100,
+      faults: scenario.defaults.faults ?? [],
+      params,
+    };
+    let message: string | undefined;
+    try {
+      const r = scenario.run(options);
+      if (!r.ok) message = r.headline;
+    } catch (err) {
+      if (!(err instanceof SimFailure)) throw err;
+      message = err.message;
+    }
+    if (message !== undefined) {
+      failed++;
+      bar.stop();
+      console.log(`\nFAILED ${scenario.name} seed ${seed}: ${message}`);
+      bar.start(seeds, i + 1, { failures: failed });
+    }
+    bar.update(i + 1, { failures: failed });
+  }
+  bar.stop();
+  console.log(`${scenario.name}: ${seeds - failed}/${seeds} seeds passed (seeds ${first}..${first + seeds - 1})`);
+  failures += failed;
+}
+process.exitCode = failures > 0 ? 1 : 0;

@@ -3,4 +3,5 @@
  * (anything not exported here or from `clusterkit/testing`) are not importable.
  */
 export * from './core/index.ts';
+export * from './models/index.ts';
 export * from './consensus/raft/index.ts';

@@ -288,6 +288,7 @@ export const raftElectionScenario: Scenario = {
   name: 'raft-election',
   description: 'Figure 16 of the Raft paper: time to elect a new leader after a leader crash, per election-timeout range (5 servers).',
   defaults: { nodes: 5, durationMs: 10_000, ops: 1000, faults: [] },
+  soak: false,
   run(options: ScenarioOptions): ScenarioResult {
     const trials = Number(options.params.trials ?? 1000);
     const tickMs = Number(options.params.tick ?? 0.25);

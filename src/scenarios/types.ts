@@ -38,5 +38,7 @@ export interface Scenario {
   description: string;
   /** Defaults for options the user does not give. */
   defaults: Partial<Omit<ScenarioOptions, 'seed' | 'params'>>;
+  /** False for scenarios that measure rather than check (the soak skips them). */
+  soak?: boolean;
   run(options: ScenarioOptions): ScenarioResult;
 }

@@ -3,11 +3,13 @@
  */
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
+import { registerModels } from './models.ts';
 import { registerSim } from './sim.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
-  registerSim,
   registerCheck,
+  registerModels,
+  registerSim,
 ];
 
 export function registerCommands(program: Command): void {
