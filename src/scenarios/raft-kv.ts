@@ -134,7 +134,7 @@ export class RaftKvServer implements SimNode<RaftKvMsg> {
   private readStates: { index: number; context: string }[] = [];
   private lastCommit = 0;
   private lastRole = '';
-  readonly stats = { truncatedBytes: 0, snapshots: 0, recoveredRecords: 0 };
+  readonly stats = { truncatedBytes: 0, snapshots: 0, snapshotsInstalled: 0, recoveredRecords: 0 };
 
   constructor(opts: RaftKvServerOptions) {
     this.opts = opts;
@@ -242,6 +242,7 @@ export class RaftKvServer implements SimNode<RaftKvMsg> {
   private persist(rd: Ready): void {
     const disk = this.ctx.disk;
     if (rd.snapshot) {
+      this.stats.snapshotsInstalled++;
       disk.write(SNAP_FILE, snapshotFile(rd.snapshot));
       disk.fsync(SNAP_FILE);
       this.storage.applySnapshot(rd.snapshot);

@@ -75,7 +75,7 @@ export function runRaft(o: ScenarioOptions): RaftRun {
   for (const id of servers) {
     sim.addNode(
       id,
-      () => new RaftKvServer({ bootstrap, config, tickMs: 10, checker, snapshotEveryEntries: 25, compactionLagEntries: 5, unsafeSendBeforeSync: o.params.unsafe === 'true' }),
+      () => new RaftKvServer({ bootstrap, config, tickMs: 10, checker, snapshotEveryEntries: 20, compactionLagEntries: 2, unsafeSendBeforeSync: o.params.unsafe === 'true' }),
     );
   }
   const clients: NodeId[] = [];
@@ -194,6 +194,8 @@ export const raftScenario: Scenario = {
         : check.outcome === 'unknown'
           ? ` linearizability unknown: ${check.detail}`
           : '';
+    let snapshotsInstalled = 0;
+    for (const id of run.servers) snapshotsInstalled += run.server(id)?.stats.snapshotsInstalled ?? 0;
     let maxTerm = 0;
     for (const t of run.checker.leaders.keys()) maxTerm = Math.max(maxTerm, t);
     return {
@@ -209,6 +211,8 @@ export const raftScenario: Scenario = {
         leaders: run.checker.leaders.size,
         maxTerm,
         committedEntries: run.checker.maxAppliedIndex,
+        snapshotsInstalled,
+        finalVoters: (run.servers.map((id) => run.server(id)).find((s) => s?.raft.role === 'leader')?.raft.confState().voters ?? []).join(','),
         events: run.sim.stats.events,
         virtualMs: Math.round(run.sim.now()),
         convergeMs: Number(run.convergeMs.toFixed(3)),
