@@ -15,6 +15,12 @@ import type { ScenarioOptions } from '../../../src/scenarios/types.ts';
 export const REGRESSION_SEEDS: readonly { seed: number; nodes: number; params: Record<string, string>; why: string }[] = [
   { seed: 150, nodes: 3, params: {}, why: 'replicate-state window full of lost appends never recovered (heartbeat response now frees one slot)' },
   { seed: 152, nodes: 3, params: {}, why: 'same as 150' },
+  {
+    seed: 400228,
+    nodes: 3,
+    params: { batch: 'false' },
+    why: 'checker false positive: a paused term-1 leader drained its first Ready after a term-2 commit; leader completeness applies to later terms only',
+  },
 ];
 
 function options(seed: number, nodes: number, params: Record<string, string> = {}, durationMs = 1500, ops = 80): ScenarioOptions {
