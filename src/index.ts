@@ -4,4 +4,7 @@
  */
 export * from './core/index.ts';
 export * from './models/index.ts';
+export * from './runtime/storage/index.ts';
+export * from './runtime/transport/index.ts';
+export * from './placement/index.ts';
 export * from './consensus/raft/index.ts';

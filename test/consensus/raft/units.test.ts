@@ -13,7 +13,7 @@ import { jointCommitted, jointVoteResult, majorityCommitted, majorityVoteResult 
 import { nextConfig } from '../../../src/consensus/raft/raft.ts';
 import { MemoryStorage } from '../../../src/consensus/raft/storage.ts';
 import { emptyConfState, type Entry } from '../../../src/consensus/raft/types.ts';
-import { crc32, frame, unframeAll } from '../../../src/scenarios/raft-wal.ts';
+import { frame, unframeAll } from '../../../src/scenarios/raft-wal.ts';
 
 const ent = (index: number, term: number): Entry => ({ type: 'normal', index, term, data: new Uint8Array(0) });
 
@@ -121,8 +121,7 @@ describe('raft/storage and log', () => {
 });
 
 describe('raft WAL records', () => {
-  it('CRC-32 matches the IEEE check value and framing rejects a torn or corrupt tail', () => {
-    assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  it('framing rejects a torn or corrupt tail', () => {
     const a = frame({ x: 1 });
     const b = frame({ y: 2 });
     const both = new Uint8Array(a.length + b.length);
