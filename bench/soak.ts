@@ -1,5 +1,6 @@
 /**
- * Long seed sweeps outside CI: `npm run soak -- --seeds 100000 [--scenario raft] [--seed 1]`.
+ * Long seed sweeps outside CI: `npm run soak -- --seeds 100000 [--scenario raft] [--seed 1]
+ * [--nodes N] [--set key=value ...]`.
  * Runs every seed of a scenario (default: every registered scenario that checks safety), shows
  * a progress bar, and prints each failing seed with its replay command. Failing seeds belong in
  * the scenario's regression tests.
@@ -16,6 +17,22 @@ function flag(name: string, fallback: string): string {
 const seeds = Number(flag('--seeds', '1000'));
 const first = Number(flag('--seed', '1'));
 const only = flag('--scenario', '');
+const nodesFlag = flag('--nodes', '');
+const params: Record<string, string> = {};
+process.argv.forEach((a, i) => {
+  if (a !== '--set') return;
+  const kv = process.argv[i + 1] ?? '';
+  const eq = kv.indexOf('=');
+  if (eq <= 0) {
+    console.error(`soak: --set expects key=value, got ${JSON.stringify(kv)}`);
+    process.exit(2);
+  }
+  params[kv.slice(0, eq)] = kv.slice(eq + 1);
+});
+if (nodesFlag !== '' && !(Number.isSafeInteger(Number(nodesFlag)) && Number(nodesFlag) >= 1)) {
+  console.error(`soak: --nodes must be a positive integer, got ${JSON.stringify(nodesFlag)}`);
+  process.exit(2);
+}
 const chosen = only === '' ? SCENARIOS.filter((s) => s.soak !== false) : SCENARIOS.filter((s) => s.name === only);
 if (chosen.length === 0) {
   console.error(`soak: unknown scenario ${JSON.stringify(only)}; choose one of: ${SCENARIOS.map((s) => s.name).join(', ')}`);
@@ -35,11 +52,11 @@ for (const scenario of chosen) {
     const seed = first + i;
     const options = {
       seed,
-      nodes: scenario.defaults.nodes ?? 3,
+      nodes: nodesFlag !== '' ? Number(nodesFlag) : (scenario.defaults.nodes ?? 3),
       durationMs: scenario.defaults.durationMs ?? 2000,
       ops: scenario.defaults.ops ?? 100,
       faults: scenario.defaults.faults ?? [],
-      params: {},
+      params,
     };
     let message: string | undefined;
     try {

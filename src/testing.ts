@@ -18,3 +18,11 @@ export { describeOperation, HistoryFormatError, pairOperations } from './sim/che
 export type { RegisterWorkloadOptions } from './sim/checkers/register-workload.ts';
 export { corruptRead, generateRegisterHistory } from './sim/checkers/register-workload.ts';
 export { historyFromJsonLines, parseEventLine } from './sim/history-parse.ts';
+export type { MemoryNode } from './consensus/raft/memory-cluster.ts';
+export { encodeText, MemoryCluster } from './consensus/raft/memory-cluster.ts';
+export type { RangeSummary, TimeoutRange, TrialResult } from './scenarios/raft-election.ts';
+export { electionTrial, FIGURE16_BOTTOM, FIGURE16_TOP, runElectionRange } from './scenarios/raft-election.ts';
+export type { RaftKvMsg, RaftKvServerOptions } from './scenarios/raft-kv.ts';
+export { RaftChecker, RaftKvClient, RaftKvServer } from './scenarios/raft-kv.ts';
+export type { RaftRun } from './scenarios/raft-scenario.ts';
+export { runRaft } from './scenarios/raft-scenario.ts';

@@ -16,6 +16,7 @@
  *
  * Leaves out: the paper's exact hardware; the distributions above are our assumption.
  */
+import { ConfigError } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { Message } from '../consensus/raft/types.ts';
 import { Raft } from '../consensus/raft/raft.ts';
@@ -127,12 +128,25 @@ export interface TrialResult {
 }
 
 /** One trial: elect, crash the leader at a random instant in its heartbeat interval, time the next election. */
-export function electionTrial(seed: number, range: TimeoutRange, tickMs: number, capMs: number): TrialResult {
+export interface ElectionModel {
+  latencyMs: { min: number; max: number };
+  fsyncMs: { min: number; max: number };
+}
+
+export const DEFAULT_ELECTION_MODEL: ElectionModel = { latencyMs: LAN_LATENCY_MS, fsyncMs: FSYNC_LATENCY_MS };
+
+export function electionTrial(
+  seed: number,
+  range: TimeoutRange,
+  tickMs: number,
+  capMs: number,
+  model: ElectionModel = DEFAULT_ELECTION_MODEL,
+): TrialResult {
   const voters = ['n1', 'n2', 'n3', 'n4', 'n5'];
   const sim = new Simulator<Message>({
     seed,
-    network: { latencyMs: { kind: 'uniform', minMs: LAN_LATENCY_MS.min, maxMs: LAN_LATENCY_MS.max } },
-    disk: { fsyncLatencyMs: FSYNC_LATENCY_MS },
+    network: { latencyMs: { kind: 'uniform', minMs: model.latencyMs.min, maxMs: model.latencyMs.max } },
+    disk: { fsyncLatencyMs: model.fsyncMs },
     trace: 'off',
   });
   for (const id of voters) sim.addNode(id, () => new ElectionNode(voters, range, tickMs));
@@ -178,11 +192,18 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[i] as number;
 }
 
-export function runElectionRange(seed: number, range: TimeoutRange, trials: number, tickMs: number, capMs: number): RangeSummary {
+export function runElectionRange(
+  seed: number,
+  range: TimeoutRange,
+  trials: number,
+  tickMs: number,
+  capMs: number,
+  model: ElectionModel = DEFAULT_ELECTION_MODEL,
+): RangeSummary {
   const times: number[] = [];
   let censored = 0;
   for (let t = 0; t < trials; t++) {
-    const r = electionTrial(seed * 1_000_003 + t * 7919 + range.loMs * 1000 + range.hiMs, range, tickMs, capMs);
+    const r = electionTrial(seed * 1_000_003 + t * 7919 + range.loMs * 1000 + range.hiMs, range, tickMs, capMs, model);
     if (Number.isFinite(r.electionMs)) times.push(r.electionMs);
     else censored++;
   }
@@ -203,20 +224,25 @@ export function runElectionRange(seed: number, range: TimeoutRange, trials: numb
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
-/** Two-panel CDF chart in the layout of Figure 16 (cumulative percent vs. ms without a leader). */
+/** Two-panel CDF chart in the layout of Figure 16 (cumulative percent vs. ms without a leader; top panel log-x). */
 export function figure16Svg(top: readonly RangeSummary[], bottom: readonly RangeSummary[]): string {
   const W = 640;
   const H = 260;
   const pad = { l: 50, r: 150, t: 20, b: 40 };
-  const panel = (rows: readonly RangeSummary[], y0: number, xMaxMs: number, title: string): string => {
+  const panel = (rows: readonly RangeSummary[], y0: number, xMaxMs: number, title: string, logX: boolean): string => {
     const pw = W - pad.l - pad.r;
     const ph = H - pad.t - pad.b;
-    const x = (ms: number) => pad.l + (Math.min(ms, xMaxMs) / xMaxMs) * pw;
+    const xMinMs = logX ? 100 : 0;
+    const x = (ms: number) => {
+      const v = Math.min(Math.max(ms, xMinMs), xMaxMs);
+      const f = logX ? Math.log(v / xMinMs) / Math.log(xMaxMs / xMinMs) : v / xMaxMs;
+      return pad.l + f * pw;
+    };
     const y = (p: number) => y0 + pad.t + ph - p * ph;
     let s = `<text x="${pad.l}" y="${y0 + 14}" font-size="12">${title}</text>`;
     s += `<line x1="${pad.l}" y1="${y(0)}" x2="${pad.l + pw}" y2="${y(0)}" stroke="#000"/><line x1="${pad.l}" y1="${y(0)}" x2="${pad.l}" y2="${y(1)}" stroke="#000"/>`;
-    for (let i = 0; i <= 5; i++) {
-      const ms = (xMaxMs * i) / 5;
+    const ticks = logX ? [100, 300, 1000, 3000, 10000].filter((t) => t <= xMaxMs) : [0, 1, 2, 3, 4, 5].map((i) => (xMaxMs * i) / 5);
+    for (const ms of ticks) {
       s += `<text x="${x(ms)}" y="${y(0) + 14}" font-size="10" text-anchor="middle">${Math.round(ms)}</text>`;
     }
     for (const p of [0, 0.25, 0.5, 0.75, 1]) s += `<text x="${pad.l - 6}" y="${y(p) + 3}" font-size="10" text-anchor="end">${p * 100}%</text>`;
@@ -224,27 +250,39 @@ export function figure16Svg(top: readonly RangeSummary[], bottom: readonly Range
     rows.forEach((r, i) => {
       const color = COLORS[i % COLORS.length] as string;
       const n = r.trials;
-      const pts: string[] = [`${x(0)},${y(0)}`];
-      r.times.forEach((t, k) => {
-        pts.push(`${x(t)},${y(k / n)}`, `${x(t)},${y((k + 1) / n)}`);
-      });
-      if (r.times.length > 0) pts.push(`${x(xMaxMs)},${y(r.times.length / n)}`);
+      const pts: string[] = [`${x(xMinMs)},${y(0)}`];
+      // At most ~200 steps per curve: every k-th sorted time (the CDF's shape, a small file).
+      const stride = Math.max(1, Math.ceil(r.times.length / 200));
+      for (let k = 0; k < r.times.length; k += stride) {
+        const t = r.times[k] as number;
+        pts.push(`${x(t).toFixed(1)},${y(k / n).toFixed(1)}`, `${x(t).toFixed(1)},${y((k + 1) / n).toFixed(1)}`);
+      }
+      if (r.times.length > 0) pts.push(`${x(xMaxMs).toFixed(1)},${y(r.times.length / n).toFixed(1)}`);
       s += `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"/>`;
       s += `<text x="${pad.l + pw + 10}" y="${y0 + pad.t + 14 + i * 16}" font-size="11" fill="${color}">${r.range.loMs}-${r.range.hiMs} ms</text>`;
     });
     return s;
   };
-  const body = panel(top, 0, 600, 'Figure 16 (top): randomness in the election timeout') + panel(bottom, H, 600, 'Figure 16 (bottom): scaling the minimum timeout');
+  const body =
+    panel(top, 0, 10_000, 'Figure 16 (top): randomness in the election timeout (log scale)', true) +
+    panel(bottom, H, 600, 'Figure 16 (bottom): scaling the minimum timeout', false);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${2 * H}" font-family="sans-serif">${body}</svg>\n`;
+}
+
+function parseSpan(flag: string, text: string | undefined, dflt: { min: number; max: number }): { min: number; max: number } {
+  if (text === undefined) return dflt;
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text.trim());
+  if (!m || !(Number(m[2]) >= Number(m[1]))) throw new ConfigError(`--set ${flag}: expected lo-hi in ms with lo <= hi, got ${JSON.stringify(text)}`);
+  return { min: Number(m[1]), max: Number(m[2]) };
 }
 
 function parseRanges(text: string): TimeoutRange[] {
   return text.split(',').map((r) => {
     const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(r.trim());
-    if (!m) throw new Error(`--set ranges: expected lo-hi[,lo-hi...] in ms, got ${JSON.stringify(r)}`);
+    if (!m) throw new ConfigError(`--set ranges: expected lo-hi[,lo-hi...] in ms, got ${JSON.stringify(r)}`);
     const lo = Number(m[1]);
     const hi = Number(m[2]);
-    if (!(lo > 0 && hi >= lo)) throw new Error(`--set ranges: need 0 < lo <= hi, got ${r}`);
+    if (!(lo > 0 && hi >= lo)) throw new ConfigError(`--set ranges: need 0 < lo <= hi, got ${r}`);
     return { loMs: lo, hiMs: hi };
   });
 }
@@ -253,15 +291,20 @@ export const raftElectionScenario: Scenario = {
   name: 'raft-election',
   description: 'Figure 16 of the Raft paper: time to elect a new leader after a leader crash, per election-timeout range (5 servers).',
   defaults: { nodes: 5, durationMs: 10_000, ops: 1000, faults: [] },
+  soak: false,
   run(options: ScenarioOptions): ScenarioResult {
     const trials = Number(options.params.trials ?? 1000);
     const tickMs = Number(options.params.tick ?? 0.25);
-    if (!Number.isInteger(trials) || trials < 1) throw new Error('--set trials must be a positive integer');
-    if (!(tickMs > 0 && tickMs <= 10)) throw new Error('--set tick must be in (0, 10] ms');
+    if (!Number.isInteger(trials) || trials < 1) throw new ConfigError(`--set trials must be a positive integer, got ${options.params.trials}`);
+    if (!(tickMs > 0 && tickMs <= 10)) throw new ConfigError(`--set tick must be in (0, 10] ms, got ${options.params.tick}`);
     const capMs = options.durationMs;
+    const model: ElectionModel = {
+      latencyMs: parseSpan('latency', options.params.latency, LAN_LATENCY_MS),
+      fsyncMs: parseSpan('fsync', options.params.fsync, FSYNC_LATENCY_MS),
+    };
     const custom = options.params.ranges !== undefined ? parseRanges(options.params.ranges) : undefined;
-    const top = (custom ?? FIGURE16_TOP).map((r) => runElectionRange(options.seed, r, trials, tickMs, capMs));
-    const bottom = custom ? [] : FIGURE16_BOTTOM.map((r) => runElectionRange(options.seed, r, trials, tickMs, capMs));
+    const top = (custom ?? FIGURE16_TOP).map((r) => runElectionRange(options.seed, r, trials, tickMs, capMs, model));
+    const bottom = custom ? [] : FIGURE16_BOTTOM.map((r) => runElectionRange(options.seed, r, trials, tickMs, capMs, model));
     const rows = [...top, ...bottom];
     const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
     const details = [
@@ -280,7 +323,7 @@ export const raftElectionScenario: Scenario = {
     return {
       ok: rows.every((r) => r.censored === 0),
       seed: options.seed,
-      headline: `raft-election: ${rows.length} timeout ranges x ${trials} trials (5 servers, LAN ${LAN_LATENCY_MS.min}-${LAN_LATENCY_MS.max} ms one way, fsync ${FSYNC_LATENCY_MS.min}-${FSYNC_LATENCY_MS.max} ms, tick ${tickMs} ms)`,
+      headline: `raft-election: ${rows.length} timeout ranges x ${trials} trials (5 servers, one-way latency ${model.latencyMs.min}-${model.latencyMs.max} ms, fsync ${model.fsyncMs.min}-${model.fsyncMs.max} ms, tick ${tickMs} ms)`,
       summary,
       details,
       svg: figure16Svg(top, bottom),

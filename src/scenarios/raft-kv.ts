@@ -55,6 +55,11 @@ export class RaftChecker {
   readonly leaders = new Map<number, NodeId>();
   /** index -> entry key applied there by some server (committed entries). */
   readonly applied = new Map<number, string>();
+  /**
+   * index -> the smallest current term of a server when it applied the entry: an upper bound
+   * on the term in which the entry was committed.
+   */
+  private readonly appliedTerm = new Map<number, number>();
   /** "index:term" -> [entry key, term of index-1 or -1 if unknown]. */
   private readonly logged = new Map<string, [string, number]>();
   maxAppliedIndex = 0;
@@ -86,19 +91,24 @@ export class RaftChecker {
     }
   }
 
-  onApply(id: NodeId, e: Entry): void {
+  onApply(id: NodeId, e: Entry, currentTerm: number): void {
     const key = entryKey(e);
     const prev = this.applied.get(e.index);
     if (prev !== undefined && prev !== key) this.fail(`state machine safety: ${id} applied a different entry at index ${e.index}`);
     this.applied.set(e.index, key);
+    this.appliedTerm.set(e.index, Math.min(this.appliedTerm.get(e.index) ?? currentTerm, currentTerm));
     if (e.index > this.maxAppliedIndex) this.maxAppliedIndex = e.index;
   }
 
-  /** Leader completeness (§5.4): a new leader holds every entry applied anywhere. */
+  /**
+   * Leader completeness (§5.4): an entry committed in term T is in the log of every leader of a
+   * term after T. Checked for entries applied while some server was at a term below the leader's
+   * (so committed in an earlier term), when the leader first drains a Ready as leader.
+   */
   onBecomeLeader(id: NodeId, raft: Raft): void {
     const first = raft.log.firstIndex();
     for (const [index, key] of this.applied) {
-      if (index < first) continue;
+      if (index < first || (this.appliedTerm.get(index) ?? raft.term) >= raft.term) continue;
       const t = raft.log.term(index);
       const term = Number(key.slice(0, key.indexOf(':')));
       if (t !== term) {
@@ -134,7 +144,7 @@ export class RaftKvServer implements SimNode<RaftKvMsg> {
   private readStates: { index: number; context: string }[] = [];
   private lastCommit = 0;
   private lastRole = '';
-  readonly stats = { truncatedBytes: 0, snapshots: 0, recoveredRecords: 0 };
+  readonly stats = { truncatedBytes: 0, snapshots: 0, snapshotsInstalled: 0, recoveredRecords: 0 };
 
   constructor(opts: RaftKvServerOptions) {
     this.opts = opts;
@@ -242,6 +252,7 @@ export class RaftKvServer implements SimNode<RaftKvMsg> {
   private persist(rd: Ready): void {
     const disk = this.ctx.disk;
     if (rd.snapshot) {
+      this.stats.snapshotsInstalled++;
       disk.write(SNAP_FILE, snapshotFile(rd.snapshot));
       disk.fsync(SNAP_FILE);
       this.storage.applySnapshot(rd.snapshot);
@@ -279,7 +290,7 @@ export class RaftKvServer implements SimNode<RaftKvMsg> {
   }
 
   private apply(e: Entry): void {
-    this.opts.checker.onApply(this.ctx.id, e);
+    this.opts.checker.onApply(this.ctx.id, e, this.raft.term);
     if (e.type !== 'normal' || e.data.byteLength === 0) return;
     const cmd = JSON.parse(dec.decode(e.data)) as Command;
     const key = `${cmd.c}/${cmd.i}`;

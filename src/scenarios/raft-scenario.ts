@@ -13,6 +13,7 @@
  * the fsync (a deliberately broken host, to show the checkers catch lost acknowledged writes).
  */
 import { AssertionError } from '../core/assert.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { Rng } from '../core/rng.ts';
 import type { RaftConfig } from '../consensus/raft/config.ts';
@@ -46,6 +47,11 @@ export function replayCommand(o: ScenarioOptions): string {
 export function runRaft(o: ScenarioOptions): RaftRun {
   const lease = o.params.reads === 'lease';
   const clientsN = Number(o.params.clients ?? 3);
+  if (!Number.isInteger(clientsN) || clientsN < 1 || clientsN > 100) throw new ConfigError(`--set clients must be an integer in 1..100, got ${o.params.clients}`);
+  if (o.params.reads !== undefined && o.params.reads !== 'lease' && o.params.reads !== 'index') {
+    throw new ConfigError(`--set reads must be 'index' or 'lease', got ${JSON.stringify(o.params.reads)}`);
+  }
+  if (o.nodes > 9) throw new ConfigError(`--nodes for the raft scenario must be at most 9 voters, got ${o.nodes}`);
   const sim = new Simulator<RaftKvMsg>({
     seed: o.seed,
     network: { latencyMs: { kind: 'uniform', minMs: 1, maxMs: 8 } },
@@ -69,7 +75,7 @@ export function runRaft(o: ScenarioOptions): RaftRun {
   for (const id of servers) {
     sim.addNode(
       id,
-      () => new RaftKvServer({ bootstrap, config, tickMs: 10, checker, snapshotEveryEntries: 25, compactionLagEntries: 5, unsafeSendBeforeSync: o.params.unsafe === 'true' }),
+      () => new RaftKvServer({ bootstrap, config, tickMs: 10, checker, snapshotEveryEntries: 20, compactionLagEntries: 2, unsafeSendBeforeSync: o.params.unsafe === 'true' }),
     );
   }
   const clients: NodeId[] = [];
@@ -188,6 +194,8 @@ export const raftScenario: Scenario = {
         : check.outcome === 'unknown'
           ? ` linearizability unknown: ${check.detail}`
           : '';
+    let snapshotsInstalled = 0;
+    for (const id of run.servers) snapshotsInstalled += run.server(id)?.stats.snapshotsInstalled ?? 0;
     let maxTerm = 0;
     for (const t of run.checker.leaders.keys()) maxTerm = Math.max(maxTerm, t);
     return {
@@ -203,6 +211,8 @@ export const raftScenario: Scenario = {
         leaders: run.checker.leaders.size,
         maxTerm,
         committedEntries: run.checker.maxAppliedIndex,
+        snapshotsInstalled,
+        finalVoters: (run.servers.map((id) => run.server(id)).find((s) => s?.raft.role === 'leader')?.raft.confState().voters ?? []).join(','),
         events: run.sim.stats.events,
         virtualMs: Math.round(run.sim.now()),
         convergeMs: Number(run.convergeMs.toFixed(3)),

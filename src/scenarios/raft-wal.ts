@@ -1,34 +1,19 @@
 /**
  * The Raft log on a simulated disk: a write-ahead log of CRC-checked records (entries and hard
  * states, in the order the core's Ready hands them out) and a snapshot file replaced atomically.
- * Record format: u32 body length, u32 CRC-32 (IEEE) of the body, JSON body. Recovery replays
+ * Record format: u32 body length, u32 CRC-32C of the body (core/checksum.ts), JSON body. Recovery replays
  * every valid record into a `MemoryStorage` and truncates a torn or corrupt tail (durably), as
  * the real runtime's WAL does.
  *
  * Leaves out: segment files and preallocation (the runtime's WAL has them).
  */
+import { crc32c } from '../core/checksum.ts';
 import type { SimDisk } from '../sim/types.ts';
 import { MemoryStorage } from '../consensus/raft/storage.ts';
 import type { ConfState, Entry, HardState, Snapshot } from '../consensus/raft/types.ts';
 
 export const WAL_FILE = 'raft.wal';
 export const SNAP_FILE = 'raft.snap';
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = (CRC_TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 type EntryJson =
   | { k: 'n'; t: number; i: number; d: string }
@@ -62,7 +47,7 @@ export function frame(body: unknown): Uint8Array {
   const out = new Uint8Array(8 + bytes.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, bytes.length);
-  view.setUint32(4, crc32(bytes));
+  view.setUint32(4, crc32c(bytes));
   out.set(bytes, 8);
   return out;
 }
@@ -77,7 +62,7 @@ export function unframeAll(bytes: Uint8Array): { bodies: unknown[]; validBytes: 
     const sum = view.getUint32(off + 4);
     if (off + 8 + len > bytes.length) break;
     const body = bytes.subarray(off + 8, off + 8 + len);
-    if (crc32(body) !== sum) break;
+    if (crc32c(body) !== sum) break;
     try {
       bodies.push(JSON.parse(dec.decode(body)));
     } catch {

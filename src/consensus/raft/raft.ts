@@ -208,16 +208,13 @@ export class Raft {
 
   /** Proposes an application entry. Throws a DefiniteError when it cannot be accepted. */
   propose(data: Uint8Array): void {
-    this.proposeEntries([{ type: 'normal', term: 0, index: 0, data }], true);
+    this.proposeEntries([{ type: 'normal', term: 0, index: 0, data }]);
   }
 
   /** Proposes several entries at once (one append for all of them). */
   proposeBatch(datas: readonly Uint8Array[]): void {
     if (datas.length === 0) return;
-    this.proposeEntries(
-      datas.map((data) => ({ type: 'normal', term: 0, index: 0, data })),
-      true,
-    );
+    this.proposeEntries(datas.map((data) => ({ type: 'normal', term: 0, index: 0, data })));
   }
 
   /**
@@ -228,7 +225,7 @@ export class Raft {
     for (const c of change.changes) {
       if (typeof c.node !== 'string' || c.node === NONE) throw new InvalidArgumentError('conf change names an empty node id');
     }
-    this.proposeEntries([{ type: 'conf-change', term: 0, index: 0, change }], true);
+    this.proposeEntries([{ type: 'conf-change', term: 0, index: 0, change }]);
   }
 
   /**
@@ -600,7 +597,7 @@ export class Raft {
         return;
       case 'propose':
         try {
-          this.proposeEntries(m.entries, false);
+          this.proposeEntries(m.entries);
         } catch {
           // Forwarded proposals that cannot be accepted are dropped; the client times out.
         }
@@ -963,7 +960,7 @@ export class Raft {
     this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
   }
 
-  private proposeEntries(entries: readonly Entry[], local: boolean): void {
+  private proposeEntries(entries: readonly Entry[]): void {
     if (this.role !== 'leader') {
       if (this.leader === NONE) throw new DefiniteError('no-leader', 'no leader is known: retry the proposal later');
       if (this.config.disableProposalForwarding) {
@@ -972,7 +969,6 @@ export class Raft {
       this.send({ type: 'propose', from: this.id, to: this.leader, term: this.term, entries: entries.slice() });
       return;
     }
-    void local;
     if (this.leadTransferee !== NONE) {
       throw new DefiniteError('unavailable', `leadership is being transferred to ${this.leadTransferee}: retry on the new leader`);
     }
