@@ -6,11 +6,14 @@
  *   locality (P-compositionality): a history is linearizable iff each object's sub-history is,
  *   so every key is checked on its own.
  * - Wing & Gong (1993) search for a linearization, in Lowe's (2017, "Testing for
- *   linearizability") just-in-time form: walk a list of call and return entries in history
- *   order; at a call, try to linearize that operation now (the model accepts it in the current
- *   state); at a return whose call is not yet linearized, backtrack. Lowe's cache memoizes
- *   every (set of linearized operations, model state) pair already explored, which makes the
- *   search polynomial on the histories real systems produce.
+ *   linearizability") just-in-time form: a list of call and return entries in history order
+ *   holds the operations not yet linearized; the candidates are the calls before the first
+ *   return; place one the model accepts and repeat, or backtrack when none fits. Lowe's cache
+ *   memoizes every (set of linearized operations, model state) pair already explored.
+ * - Three prunings of our own, each argued where it is coded: candidates tried read-only first
+ *   then by deadline; a read-only op that fits is placed with no alternative tried; open writes
+ *   whose value nobody needs are dropped. A brute-force checker in the tests agrees with this
+ *   one on thousands of small random histories.
  *
  * Jepsen semantics: `fail` operations never happened and are dropped. `info` and pending
  * operations may have happened at any point after their invoke, or never: they have no return
