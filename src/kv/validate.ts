@@ -59,9 +59,10 @@ function obj(x: unknown, path: string, allowed: readonly string[]): Obj {
   return o;
 }
 
+/** Bytes are copied: the state machine must not share memory a caller may change later. */
 function bytes(x: unknown, path: string): Bytes {
   if (!(x instanceof Uint8Array)) fail(path, 'must be bytes (Uint8Array)');
-  return x;
+  return new Uint8Array(x);
 }
 
 function optBytes(x: unknown, path: string): Bytes | undefined {
