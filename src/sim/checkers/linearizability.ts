@@ -35,7 +35,7 @@ import { describeOperation, type KvOperation, pairOperations } from './operation
 export interface LinearizabilityOptions {
   /** Search steps (list entries visited) per key before giving up with `unknown`. */
   stepsMaxPerKey?: number;
-  /** Memo-cache size per key, in 32-bit words of stored sets, before giving up with `unknown`. */
+  /** Memo-cache size per key, in 32-bit words (stored sets plus per-entry overhead, approximate), before giving up with `unknown`. */
   cacheWordsMaxPerKey?: number;
   /** Lowe's cache (on by default). Off only to measure what it buys. */
   memoize?: boolean;
@@ -379,7 +379,8 @@ function checkKey(key: string, keyOps: readonly KvOperation[], options: Lineariz
       cache.set(k, [{ code, state }]);
     }
     cacheEntries++;
-    cacheWords += code.length + 8;
+    // The code, plus about 96 bytes of object and typed-array headers per entry.
+    cacheWords += code.length + 24;
     return true;
   };
 
