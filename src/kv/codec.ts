@@ -22,16 +22,24 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
-function reviver(_key: string, value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const o = value as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === '$b64') {
-      if (typeof o.$b64 !== 'string') throw new InvalidArgumentError('a {"$b64": ...} byte string must hold a string');
-      return fromBase64(o.$b64, 'a {"$b64": ...} byte string');
-    }
+/** Replaces tagged byte strings in parsed JSON, in place (faster than a JSON.parse reviver). */
+function revive(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i]);
+    return value;
   }
-  return value;
+  const o = value as Record<string, unknown>;
+  let count = 0;
+  for (const k in o) {
+    count++;
+    if (k !== '$b64') o[k] = revive(o[k]);
+  }
+  if (count === 1 && Object.hasOwn(o, '$b64')) {
+    if (typeof o.$b64 !== 'string') throw new InvalidArgumentError('a {"$b64": ...} byte string must hold a string');
+    return fromBase64(o.$b64, 'a {"$b64": ...} byte string');
+  }
+  return o;
 }
 
 /** JSON text with tagged byte strings. */
@@ -41,12 +49,13 @@ export function toTaggedJson(value: unknown): string {
 
 /** Parses JSON text with tagged byte strings; throws InvalidArgumentError on bad JSON or base64. */
 export function fromTaggedJson(text: string): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(text, reviver);
+    parsed = JSON.parse(text);
   } catch (err) {
-    if (err instanceof InvalidArgumentError) throw err;
     throw new InvalidArgumentError(`malformed JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
+  return revive(parsed);
 }
 
 export function encodeEntry(entry: KvEntry): Uint8Array {

@@ -37,7 +37,8 @@ export function toKeyValue(v: KeyVersion, keysOnly = false): KeyValue {
     createRevision: v.create,
     modRevision: v.main,
     version: v.version,
-    value: keysOnly ? emptyBytes() : v.value,
+    // A copy: callers may not change stored versions through a response.
+    value: keysOnly ? emptyBytes() : v.value.slice(),
     lease: v.lease,
   };
 }

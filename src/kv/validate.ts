@@ -1,7 +1,7 @@
 /**
  * Validation of KV commands and the limits they are held to, checked before a command is
  * proposed and again when it is applied (a log entry is input like any other). Every violation
- * is an InvalidArgumentError whose message names the field (`command.request.txn.success[2].key`)
+ * is an InvalidArgumentError whose message names the field (`command.request.success[2].request.key`)
  * and the limit. Unknown fields are refused, so a misspelt option never silently does nothing.
  *
  * Limits follow etcd where etcd has one: a request of at most 1.5 MiB (--max-request-bytes,
@@ -59,9 +59,10 @@ function obj(x: unknown, path: string, allowed: readonly string[]): Obj {
   return o;
 }
 
+/** Bytes are copied: the state machine must not share memory a caller may change later. */
 function bytes(x: unknown, path: string): Bytes {
   if (!(x instanceof Uint8Array)) fail(path, 'must be bytes (Uint8Array)');
-  return x;
+  return new Uint8Array(x);
 }
 
 function optBytes(x: unknown, path: string): Bytes | undefined {

@@ -152,6 +152,16 @@ describe('kv: range', () => {
     );
     assert.deepEqual([...(r.kvs[0]?.value ?? [])], [0xfe, 0x00]);
   });
+  it('shares no memory with callers: changing a request or a response buffer later changes nothing', () => {
+    const sm = new KvStateMachine();
+    const value = b('abc');
+    run(sm, { type: 'put', request: { key: b('k'), value } });
+    value[0] = 0x7a;
+    const got = get(sm, 'k').kvs[0]?.value ?? new Uint8Array();
+    assert.equal(text(got), 'abc');
+    got[0] = 0x7a;
+    assert.equal(text(get(sm, 'k').kvs[0]?.value ?? new Uint8Array()), 'abc');
+  });
   it('prefixEnd follows etcd: increments the last byte below 0xff; all-0xff gives "\\0"', () => {
     assert.deepEqual([...prefixEnd(b('ab'))], [0x61, 0x63]);
     assert.deepEqual([...prefixEnd(new Uint8Array([0x61, 0xff]))], [0x62]);
