@@ -641,14 +641,28 @@ export class KvNode {
     }
   }
 
+  /**
+   * Entries before this node's first snapshot: `snapshotEveryEntries` plus an offset of up to
+   * half of it derived from the node name, so members that apply the same log do not all pause
+   * to serialize their state at the same moment (the state machine's snapshot is built
+   * synchronously; a cluster whose members all paused together would stop committing).
+   */
+  private snapshotThreshold(): number {
+    if (this.snapshotIndex > 0) return this.opts.snapshotEveryEntries;
+    const spread = Math.floor(this.opts.snapshotEveryEntries / 2);
+    return this.opts.snapshotEveryEntries + (spread === 0 ? 0 : Number(BigInt(numericId(this.name)) % BigInt(spread)));
+  }
+
   private maybeSnapshot(): void {
-    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.opts.snapshotEveryEntries) return;
+    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.snapshotThreshold()) return;
     const index = this.appliedIndex;
     const term = this.mem.term(index);
     if (term === undefined) return;
     this.snapshotting = true;
     const cs = this.raft.confState();
+    const started = performance.now();
     const data = encodeNodeSnapshot(this.members, this.kv.snapshot());
+    const serializeMs = Math.round(performance.now() - started);
     this.mem.createSnapshot(index, cs, data);
     const hs = this.mem.hardState();
     void (async () => {
@@ -660,7 +674,7 @@ export class KvNode {
         if (compactTo >= this.mem.firstIndex()) this.mem.compact(compactTo);
         this.snapshotIndex = index;
         this.counters.snapshots++;
-        this.log.info({ index, term, bytes: data.length, removedSegments: res.removedSegments.length }, 'snapshot taken');
+        this.log.info({ index, term, bytes: data.length, serializeMs, removedSegments: res.removedSegments.length }, 'snapshot taken');
       } catch (err) {
         this.fatal(err);
       } finally {
