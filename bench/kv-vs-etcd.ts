@@ -1,6 +1,6 @@
 /**
  * clusterkit KV vs etcd 3.4, same machine, same run, same HTTP load:
- *   node --import tsx bench/kv-vs-etcd.ts [--seconds 10] [--connections 64] [--keys 100000]
+ *   node --import tsx bench/kv-vs-etcd.ts [--seconds 10] [--warmup 3] [--connections 64] [--keys 100000]
  *
  * Starts a 3-member clusterkit cluster (`clusterkit node` processes) and a 3-member etcd cluster
  * (the `etcd` binary: Debian's etcd-server package) on loopback, both fsyncing their logs, and
@@ -30,6 +30,7 @@ function arg(name: string, dflt: number): number {
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 64);
 const KEYS = arg('keys', 100_000);
+const WARMUP_SECONDS = arg('warmup', 3);
 const VALUE = Buffer.alloc(256, 'v').toString('base64');
 /**
  * Node flags of the clusterkit processes: the same young-generation size `clusterkit up` uses
@@ -170,9 +171,9 @@ async function phase(system: System, endpoint: string, kind: 'put' | 'get'): Pro
       }
     }
   };
-  // Warm-up: one second, not measured.
+  // Warm-up, not measured (JIT, connection set-up, heap growth).
   const warm = Array.from({ length: CONNECTIONS }, worker);
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
   running = false;
   await Promise.all(warm);
   lat.length = 0;
@@ -211,7 +212,7 @@ try {
   const leaders = new Map<string, string>();
   for (const s of systems) leaders.set(s.name, await waitLeader(s.endpoints));
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${(etcdVersion.stdout.split('\n')[0] ?? '').trim()}`);
-  console.log(`load: ${CONNECTIONS} connections to the leader, ${SECONDS} s per phase after 1 s warm-up, 256-byte values, ${KEYS} random keys; data dirs under ${tmpdir()}`);
+  console.log(`load: ${CONNECTIONS} connections to the leader, ${SECONDS} s per phase after ${WARMUP_SECONDS} s warm-up, 256-byte values, ${KEYS} random keys; data dirs under ${tmpdir()}`);
   // Two rounds per phase in A-B-B-A order (so neither system always runs first, on a warmer or
   // quieter machine); each system's figures are the mean of its two rounds.
   const results: Record<string, Record<string, PhaseResult>> = { clusterkit: {}, etcd: {} };
