@@ -30,6 +30,7 @@ const scenarios: Scenario[] = [
   { name: '10% info', workload: { ...base, infoProbability: 0.1 }, corrupt: false },
   { name: 'one hot key (1 key, 10 clients)', workload: { ...base, keysCount: 1 }, corrupt: false },
   { name: 'one hot key (1 key, 20 clients)', workload: { ...base, keysCount: 1, clientsCount: 20 }, corrupt: false },
+  { name: 'one hot key (1 key, 30 clients)', workload: { ...base, keysCount: 1, clientsCount: 30 }, corrupt: false },
 ];
 const NO_MEMO_STEPS_MAX = 5_000_000;
 

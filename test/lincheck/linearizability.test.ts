@@ -348,6 +348,11 @@ describe('linearizability: generated histories from a correct register', () => {
     assert.ok(bad !== null);
     assert.equal(checkLinearizable(bad).outcome, 'not-linearizable');
   });
+  it('checks a 30-client hot key within a modest step budget (deterministic step counts)', () => {
+    const hist = generateRegisterHistory({ seed: 7, opsCount: 1_000, keysCount: 1, clientsCount: 30 });
+    const r = checkLinearizable(hist, { stepsMaxPerKey: 300_000 });
+    assert.equal(r.outcome, 'linearizable');
+  });
   it('accepts histories with info writes and cas and a small value domain', () => {
     for (const seed of [21, 22, 23]) {
       const hist = generateRegisterHistory({ seed, opsCount: 2_000, keysCount: 3, clientsCount: 8, infoProbability: 0.02, valuesMax: 3 });
