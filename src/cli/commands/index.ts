@@ -1,9 +1,17 @@
 /**
- * Every module registers its subcommands here, one line each.
+ * Every module registers its subcommands here: one import and one list entry each.
  */
 import type { Command } from 'commander';
+import { registerCheck } from './check.ts';
 import { registerGossipEpidemic } from './gossip-epidemic.ts';
+import { registerSim } from './sim.ts';
+
+const MODULES: readonly ((program: Command) => void)[] = [
+  registerSim,
+  registerCheck,
+  registerGossipEpidemic,
+];
 
 export function registerCommands(program: Command): void {
-  registerGossipEpidemic(program);
+  for (const register of MODULES) register(program);
 }
