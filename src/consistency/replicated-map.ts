@@ -73,7 +73,12 @@ export class ReplicatedMap<V> {
   /** Physical time of the input being handled, for the HLC. */
   private nowMs = 0;
 
-  constructor(opts: { self: NodeId; rng: Rng; peers: PeerSource; config?: Partial<ReplicatedMapConfig>; initial?: LwwMap<V> }) {
+  constructor(opts: { self: NodeId; rng: Rng; peers: PeerSource; config?: Partial<ReplicatedMapConfig>;
+    /** State recovered from disk after a restart; its stamps also advance the clock, so no stamp is reused. */
+    initial?: LwwMap<V>;
+    /** Physical time at construction (ms), for the clock. */
+    nowMs?: number;
+  }) {
     this.self = opts.self;
     this.config = { ...REPLICATED_MAP_DEFAULTS, ...opts.config };
     const c = this.config;
@@ -86,7 +91,8 @@ export class ReplicatedMap<V> {
     this.bucketHash = new Array<number | undefined>(c.digestBuckets).fill(undefined);
     this.rumor = new RumorMonger({ self: opts.self, rng: opts.rng.fork('rumor'), peers: opts.peers, config: c.rumor });
     this.ae = new AntiEntropy({ self: opts.self, rng: opts.rng.fork('anti-entropy'), peers: opts.peers, store: this.reconcilable(), config: c.antiEntropy });
-    if (opts.initial !== undefined) this.applyDelta(Object.entries(opts.initial), false);
+    this.nowMs = opts.nowMs ?? 0;
+    if (opts.initial !== undefined) this.applyDelta(Object.entries(opts.initial), true);
   }
 
   get(key: string): V | undefined {
