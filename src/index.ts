@@ -3,3 +3,5 @@
  * (anything not exported here or from `clusterkit/testing`) are not importable.
  */
 export * from './core/index.ts';
+export * from './consistency/index.ts';
+export * from './gossip/index.ts';

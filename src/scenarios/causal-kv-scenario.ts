@@ -8,7 +8,7 @@
  * Checks: the delivery logs satisfy seed 04.6.3 (o_i ≺ o_j ⇒ order(o_i) < order(o_j), rebuilt
  * from the logs by `checkCausalDelivery`, which does not trust the protocol's clocks); after the
  * faults heal every replica has applied every acknowledged put and holds the same map.
- * `--set unsafe=true` delivers on receipt (no causal buffering), which the checker must catch.
+ * `--set split=true` keeps two halves apart for the whole faulty phase. `--set unsafe=true` delivers on receipt (no causal buffering), which the checker must catch.
  */
 import { assert } from '../core/assert.ts';
 import { compareNodeIds, type NodeId } from '../core/ids.ts';
@@ -156,13 +156,19 @@ export function runCausalKv(options: ScenarioOptions): CausalKvRun {
     seed: options.seed,
     network: { latencyMs: { kind: 'uniform', minMs: 1, maxMs: 20 } },
     disk: { fsyncLatencyMs: { min: 1, max: 5 }, tornWrites: true },
-    replayCommand: `clusterkit sim causal-kv --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${unsafe ? ' --set unsafe=true' : ''}`,
+    replayCommand: `clusterkit sim causal-kv --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${Object.entries(options.params).map(([k, v]) => ` --set ${k}=${v}`).join('')}`,
   });
   const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const recorder = new DeliveryRecorder();
   const syncMs = Number(options.params.syncMs ?? 50);
   for (const id of ids) sim.addNode(id, () => new CausalKvNode(ids, recorder, syncMs, unsafe));
   const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: 150, durationMs: { min: 50, max: 600 } });
+  if (options.params.split === 'true') {
+    // Two random halves for the whole faulty phase; the phase end heals it (time to converge after a partition heals).
+    const shuffled = sim.rng.fork('split').shuffle(ids);
+    const half = Math.floor(shuffled.length / 2);
+    sim.partition([shuffled.slice(0, half), shuffled.slice(half)]);
+  }
   const rng = sim.rng.fork('puts');
   const puts: CausalMessage<KvPut<number>>[] = [];
   let refused = 0;

@@ -6,7 +6,8 @@
  * acknowledged once the replica has fsynced its state, and only then gossiped.
  * Checks: after the faults heal every replica converges to the same state (seed 04.6.2) and no
  * acknowledged update is lost (each key holds its largest-stamped write). Measures the virtual
- * time from heal to convergence. `--set unsafe=true` acknowledges writes without persisting them,
+ * time from heal to convergence; `--set split=true` keeps two halves apart for the whole faulty
+ * phase (with or without other faults). `--set unsafe=true` acknowledges writes without persisting them,
  * which the lost-update check must catch; `--set roundMs=N` and `--set keys=N` tune the run.
  */
 import { assert } from '../core/assert.ts';
@@ -117,13 +118,19 @@ export function runCrdtMap(options: ScenarioOptions): CrdtMapRun {
     network: { latencyMs: { kind: 'uniform', minMs: 1, maxMs: 10 } },
     disk: { fsyncLatencyMs: { min: 1, max: 5 }, tornWrites: true },
     trace: 'events',
-    replayCommand: `clusterkit sim crdt-map --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${options.params.unsafe === 'true' ? ' --set unsafe=true' : ''}`,
+    replayCommand: `clusterkit sim crdt-map --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${Object.entries(options.params).map(([k, v]) => ` --set ${k}=${v}`).join('')}`,
   });
   const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const config: Partial<ReplicatedMapConfig> = { antiEntropyEveryTicks: 4, digestBuckets: 16 };
   const unsafe = options.params.unsafe === 'true';
   for (const id of ids) sim.addNode(id, () => new CrdtMapNode(ids, config, roundMs, unsafe));
   const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: 150, durationMs: { min: 50, max: 600 } });
+  if (options.params.split === 'true') {
+    // Two random halves for the whole faulty phase; the phase end heals it (time to converge after a partition heals).
+    const shuffled = sim.rng.fork('split').shuffle(ids);
+    const half = Math.floor(shuffled.length / 2);
+    sim.partition([shuffled.slice(0, half), shuffled.slice(half)]);
+  }
   const rng = sim.rng.fork('writes');
   const writes: LwwWrite<number>[] = [];
   const keys = Number(options.params.keys ?? 8);
