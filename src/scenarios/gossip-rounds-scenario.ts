@@ -8,6 +8,7 @@
  * The stop rule is the age rule with a generous age, so a rumor that is lost is a bug, not a
  * residue; residue is measured by `clusterkit gossip residue`.
  */
+import { ConfigError } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { GossipMode } from '../gossip/config.ts';
 import { roundsLeadingTerms } from '../gossip/model.ts';
@@ -77,10 +78,12 @@ export interface GossipRoundsRun {
 export function runGossipRounds(options: ScenarioOptions): GossipRoundsRun {
   const modeParam = options.params.mode ?? 'push-pull';
   if (modeParam !== 'push' && modeParam !== 'pull' && modeParam !== 'push-pull') {
-    throw new Error(`--set mode must be push, pull or push-pull, got ${JSON.stringify(modeParam)}`);
+    throw new ConfigError(`--set mode must be push, pull or push-pull, got ${JSON.stringify(modeParam)}`);
   }
   const mode: GossipMode = modeParam;
   const roundMs = Number(options.params.roundMs ?? 100);
+  if (!(roundMs >= 1 && roundMs <= 60_000)) throw new ConfigError(`--set roundMs must be a number of ms in 1..60000, got ${JSON.stringify(options.params.roundMs)}`);
+  if (options.nodes < 2) throw new ConfigError(`--nodes must be >= 2 for gossip-rounds, got ${options.nodes}`);
   const n = options.nodes;
   const sim = new Simulator<Msg>({
     seed: options.seed,
