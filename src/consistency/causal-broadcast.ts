@@ -72,9 +72,12 @@ export class CausalBroadcast<P> {
   private readonly rng: Rng;
   private local: Record<NodeId, number> = {};
   private readonly buffer = new Map<string, CausalMessage<P>>();
-  /** Per origin, delivered messages in seq order (a suffix: stable ones are dropped). */
-  private readonly log = new Map<NodeId, CausalMessage<P>[]>();
-  private logSize = 0;
+  /**
+   * Delivered messages in this member's delivery order (a causal order), minus stable ones.
+   * Repairs are cut from it in that order, so every repair batch is causally closed given what the
+   * requester has: its first message is always deliverable there, and so on down the batch.
+   */
+  private log: CausalMessage<P>[] = [];
   /** The latest clock each peer told us it has delivered. */
   private readonly peerVc = new Map<NodeId, VectorClock>();
   private outbox: Outgoing<CausalBroadcastMessage<P>>[] = [];
@@ -118,7 +121,7 @@ export class CausalBroadcast<P> {
    */
   broadcast(payload: P): CausalMessage<P> {
     this.collectStable();
-    if (this.logSize >= this.config.logMax) {
+    if (this.log.length >= this.config.logMax) {
       throw new DefiniteError('overloaded', `causal broadcast log is full (${this.config.logMax} unacknowledged messages); retry when peers catch up`);
     }
     const seq = vcGet(this.local, this.self) + 1;
@@ -186,11 +189,23 @@ export class CausalBroadcast<P> {
       this.stats.duplicates += 1;
       return;
     }
+    if (this.deliverable(m)) {
+      // Deliverable now: never buffered, so a full buffer cannot block progress.
+      this.deliver(m);
+      return;
+    }
     if (this.buffer.size >= this.config.bufferMax) {
       this.stats.bufferDropped += 1; // anti-entropy brings it back later
       return;
     }
     this.buffer.set(k, m);
+  }
+
+  private deliver(m: CausalMessage<P>): void {
+    this.local[m.origin] = m.seq;
+    this.retain(m, false);
+    this.stats.delivered += 1;
+    this.delivered.push({ msg: m, own: false });
   }
 
   private deliverable(m: CausalMessage<P>): boolean {
@@ -207,10 +222,7 @@ export class CausalBroadcast<P> {
         const next = this.buffer.get(key(origin, vcGet(this.local, origin) + 1));
         if (next !== undefined && this.deliverable(next)) {
           this.buffer.delete(key(origin, next.seq));
-          this.local[origin] = next.seq;
-          this.retain(next, false);
-          this.stats.delivered += 1;
-          this.delivered.push({ msg: next, own: false });
+          this.deliver(next);
           progress = true;
         }
       }
@@ -218,51 +230,34 @@ export class CausalBroadcast<P> {
   }
 
   private retain(m: CausalMessage<P>, own: boolean): void {
-    if (!own && this.logSize >= this.config.logMax) {
+    if (!own && this.log.length >= this.config.logMax) {
       this.stats.notLogged += 1;
       return;
     }
-    let list = this.log.get(m.origin);
-    if (list === undefined) {
-      list = [];
-      this.log.set(m.origin, list);
-    }
-    // Keep each origin's list contiguous: a gap (from an unlogged message) restarts it.
-    const last = list[list.length - 1];
-    if (last !== undefined && last.seq + 1 !== m.seq) {
-      this.logSize -= list.length;
-      list.length = 0;
-    }
-    list.push(m);
-    this.logSize += 1;
+    this.log.push(m);
   }
 
+  /** What a member with clock `remote` lacks, in this member's delivery order, at most repairBatchMax. */
   private missingFor(remote: VectorClock): CausalMessage<P>[] {
     const out: CausalMessage<P>[] = [];
-    for (const origin of this.group) {
-      const list = this.log.get(origin);
-      if (list === undefined || list.length === 0) continue;
-      const have = vcGet(remote, origin);
-      const first = list[0] as CausalMessage<P>;
-      for (let i = Math.max(0, have + 1 - first.seq); i < list.length; i++) {
-        out.push(list[i] as CausalMessage<P>);
-        if (out.length >= this.config.repairBatchMax) return out;
-      }
+    for (const m of this.log) {
+      if (m.seq <= vcGet(remote, m.origin)) continue;
+      out.push(m);
+      if (out.length >= this.config.repairBatchMax) break;
     }
     return out;
   }
 
   /** Drops messages every member has acknowledged (delivered, per its last sync). */
   private collectStable(): void {
-    for (const [origin, list] of this.log) {
-      let stable = vcGet(this.local, origin);
-      for (const p of this.group) if (p !== this.self) stable = Math.min(stable, vcGet(this.peerVc.get(p) ?? {}, origin));
-      let drop = 0;
-      while (drop < list.length && (list[drop] as CausalMessage<P>).seq <= stable) drop++;
-      if (drop > 0) {
-        list.splice(0, drop);
-        this.logSize -= drop;
-      }
+    if (this.log.length === 0) return;
+    const stable: Record<NodeId, number> = {};
+    for (const origin of this.group) {
+      let n = vcGet(this.local, origin);
+      for (const p of this.group) if (p !== this.self) n = Math.min(n, vcGet(this.peerVc.get(p) ?? {}, origin));
+      stable[origin] = n;
     }
+    const kept = this.log.filter((m) => m.seq > (stable[m.origin] ?? 0));
+    if (kept.length !== this.log.length) this.log = kept;
   }
 }

@@ -17,7 +17,7 @@ import { CausalKv, type KvPut } from '../consistency/causal-kv.ts';
 import { type CausalLogEvent, checkCausalDelivery } from '../consistency/checkers.ts';
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
-import { Simulator } from '../sim/simulator.ts';
+import { SimFailure, Simulator } from '../sim/simulator.ts';
 import type { SimContext, SimNode } from '../sim/types.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
@@ -200,14 +200,29 @@ export function runCausalKv(options: ScenarioOptions): CausalKvRun {
     const total = puts.length;
     return all.every((r) => Object.values((r as CausalKvNode).kv.clock()).reduce((a, b) => a + b, 0) === total);
   };
-  const result = runPhases({
-    sim,
-    nemesis,
-    safetyMs: options.durationMs,
-    livenessMs: 60_000,
-    converged,
-    convergedDescription: 'every replica applied every acknowledged put',
-  });
+  const describe = () =>
+    ids
+      .map((id) => {
+        const r = sim.node(id) as CausalKvNode | undefined;
+        if (r === undefined) return `${id} down`;
+        const cb = r.kv.broadcast;
+        return `${id} clock ${JSON.stringify(r.kv.clock())} buffered ${cb.bufferedCount()} stats ${JSON.stringify(cb.stats)}`;
+      })
+      .join('; ');
+  let result: ReturnType<typeof runPhases>;
+  try {
+    result = runPhases({
+      sim,
+      nemesis,
+      safetyMs: options.durationMs,
+      livenessMs: 60_000,
+      converged,
+      convergedDescription: 'every replica applied every acknowledged put',
+    });
+  } catch (err) {
+    if (err instanceof SimFailure) throw sim.failure(`${err.message.split('\n')[0]} (${puts.length} puts; ${describe()})`);
+    throw err;
+  }
   const check = checkCausalDelivery(recorder.logs);
   const violations = [...check.violations];
   // Convergence and no lost put: every replica holds, for every key, the LWW winner over all puts.

@@ -173,6 +173,32 @@ describe('consistency/causal-broadcast: the vector-clock delivery rule', () => {
     assert.deepEqual(b.pollDelivered().map((d) => d.msg.payload), ['x', 'y']);
   });
 
+  it('repair batches follow delivery order, so a member far behind on interleaved chains catches up with tiny batches and buffer', () => {
+    const group = ['a', 'b', 'c'];
+    const config = { repairBatchMax: 8, bufferMax: 4 };
+    const a = new CausalBroadcast<number>({ self: 'a', group, rng: createRng(1), config });
+    const b = new CausalBroadcast<number>({ self: 'b', group, rng: createRng(2), config });
+    const c = new CausalBroadcast<number>({ self: 'c', group, rng: createRng(3), config });
+    // a and b answer each other 60 times (each message depends on the other's last); c hears nothing.
+    for (let i = 0; i < 60; i++) {
+      const [x, y] = i % 2 === 0 ? [a, b] : [b, a];
+      x.broadcast(i);
+      for (const o of x.pollMessages()) if (o.to === y.self) y.handleMessage(x.self, o.msg);
+      y.pollMessages();
+    }
+    // c syncs with a until it has everything: a batch of a's messages alone would never be deliverable.
+    for (let round = 0; round < 20; round++) {
+      c.tick();
+      for (const o of c.pollMessages()) a.handleMessage('c', o.msg);
+      for (const o of a.pollMessages()) if (o.to === 'c') c.handleMessage('a', o.msg);
+    }
+    assert.deepEqual(c.clock(), { a: 30, b: 30 });
+    assert.deepEqual(
+      c.pollDelivered().map((d) => d.msg.payload),
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+  });
+
   it('the log is bounded: own broadcasts are refused while peers have not acknowledged', () => {
     const group = ['a', 'b'];
     const a = new CausalBroadcast<string>({ self: 'a', group, rng: createRng(1), config: { logMax: 2 } });
