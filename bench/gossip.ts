@@ -59,7 +59,7 @@ if (want('sim')) {
       for (const faults of [[], ['loss', 'duplicate', 'reorder']] as FaultKind[][]) {
         const rounds: number[] = [];
         let incomplete = 0;
-        for (let seed = 1; seed <= (quick ? 2 : 10); seed++) {
+        for (let seed = 1; seed <= (quick ? 2 : n >= 1024 ? 4 : 10); seed++) {
           const r = runGossipRounds({ seed, nodes: n, durationMs: 10_000, ops: 20, faults, params: { mode, roundMs: '100' } });
           rounds.push(...r.spreadRounds);
           incomplete += r.incomplete;

@@ -35,6 +35,13 @@ export interface RumorConfig {
   knownMax: number;
   /** Rumors carried by one message; the least-sent rumors go first. */
   rumorsPerMessageMax: number;
+  /**
+   * Whether a rumor learned since this node's last tick is already served in replies (pull,
+   * push-pull). True lets it travel on at once (best in a real deployment); false holds it until
+   * the next tick, which is the round-synchronous model of the papers (no two hops in one round);
+   * the round driver uses false.
+   */
+  serveFresh: boolean;
 }
 
 export const RUMOR_DEFAULTS: RumorConfig = {
@@ -46,6 +53,7 @@ export const RUMOR_DEFAULTS: RumorConfig = {
   rumorsMax: 1024,
   knownMax: 65_536,
   rumorsPerMessageMax: 64,
+  serveFresh: true,
 };
 
 export function validateRumorConfig(c: RumorConfig): RumorConfig {

@@ -1,6 +1,7 @@
 /**
  * A round-synchronous driver for `RumorMonger`: n nodes, every one ticks once per round, and
- * every message (requests, replies, feedback) is delivered within the round, with no loss. This
+ * every message (requests, replies, feedback) is delivered within the round, with no loss, and a
+ * rumor learned in a round is served from the next one (`serveFresh: false`). This
  * is the model of Demers et al. 1987 and Karp et al. 2000, so their formulas apply; it runs the
  * real protocol core, seeded by the core `Rng`. Used by the measurements in `bench/gossip.ts`
  * and the `clusterkit gossip rounds` command.
@@ -45,7 +46,7 @@ export function runRumorRounds(opts: RoundRunOptions): RoundRunResult {
   const ids: NodeId[] = Array.from({ length: opts.n }, (_, i) => `n${i}`);
   const index = new Map(ids.map((id, i) => [id, i]));
   const peers = () => ids;
-  const nodes = ids.map((self) => new RumorMonger<null>({ self, rng: root.fork(self), peers, config: opts.config }));
+  const nodes = ids.map((self) => new RumorMonger<null>({ self, rng: root.fork(self), peers, config: { ...opts.config, serveFresh: false } }));
   const rumorId = nodes[0]!.broadcast(null);
   let informed = 1;
   let roundsToAll: number | undefined;

@@ -7,8 +7,9 @@
  * `pollMessages()`. Peers come from a `PeerSource` the host supplies (a static list, SWIM's live
  * members, ...).
  *
- * Round semantics: a rumor learned during round t is served to pullers from round t+1, so that in
- * a round-synchronous run no information crosses two hops in one round (the model of the papers).
+ * Round semantics: with `serveFresh: false` a rumor learned during round t is served to pullers
+ * from round t+1, so that in a round-synchronous run no information crosses two hops in one round
+ * (the model of the papers); with the default `serveFresh: true` it is served at once.
  *
  * Leaves out: the residue is not repaired here (pair with `AntiEntropy`, as Demers suggests);
  * Karp et al.'s median-counter termination; connection limits (a node answers every contact).
@@ -225,7 +226,7 @@ export class RumorMonger<P> {
   private takeForSend(_to: NodeId, skip: ReadonlySet<string> | undefined): Rumor<P>[] {
     const candidates: HotRumor<P>[] = [];
     for (const h of this.hot.values()) {
-      if (h.learnedRound >= this.round) continue; // fresh: served from the next round
+      if (!this.config.serveFresh && h.learnedRound >= this.round) continue; // fresh: served from the next round
       if (skip?.has(h.rumor.id)) continue;
       candidates.push(h);
     }

@@ -92,9 +92,9 @@ describe('gossip/rumor: push, pull, push-pull (Demers et al. 1987)', () => {
     void b;
   });
 
-  it('pull: every node asks every round; an informed node answers from the round after it learned', () => {
+  it('pull with serveFresh false: every node asks every round; an informed node answers from the round after it learned', () => {
     const ids = ['a', 'b', 'c'];
-    const mk = (self: string, seed: number) => new RumorMonger<string>({ self, rng: createRng(seed), peers: () => ids, config: { mode: 'pull' } });
+    const mk = (self: string, seed: number) => new RumorMonger<string>({ self, rng: createRng(seed), peers: () => ids, config: { mode: 'pull', serveFresh: false } });
     const [a, b, c] = [mk('a', 1), mk('b', 2), mk('c', 3)];
     const id = a.broadcast('x');
     b.tick();
@@ -115,6 +115,16 @@ describe('gossip/rumor: push, pull, push-pull (Demers et al. 1987)', () => {
     b.handleMessage('c', { type: 'rumor-pull' });
     assert.equal(b.pollMessages()[0]?.msg.type, 'rumor-reply');
     void c;
+  });
+
+  it('pull with the default serveFresh: a rumor learned this round is served at once', () => {
+    const ids = ['a', 'b'];
+    const b = new RumorMonger<string>({ self: 'b', rng: createRng(2), peers: () => ids, config: { mode: 'pull' } });
+    b.tick();
+    b.pollMessages();
+    b.handleMessage('a', { type: 'rumor-reply', rumors: [{ id: 'r', payload: 'x' }], known: [] });
+    b.handleMessage('c', { type: 'rumor-pull' });
+    assert.deepEqual(b.pollMessages().map((o) => o.msg.type), ['rumor-reply']);
   });
 
   it('push-pull: the callee answers with its hot rumors minus those pushed, plus feedback', () => {
