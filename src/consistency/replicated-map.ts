@@ -16,8 +16,8 @@ import { fnv1a32, type Rng } from '../core/rng.ts';
 import { AntiEntropy, type AntiEntropyConfig, type AntiEntropyMessage, type Reconcilable } from '../gossip/anti-entropy.ts';
 import type { RumorConfig } from '../gossip/config.ts';
 import { type Outgoing, type PeerSource, RumorMonger, type RumorMessage } from '../gossip/rumor.ts';
-import { type LwwMap, lwwMapDelete, lwwMapEntries, lwwMapGet, lwwMapMergeKey, lwwMapSet, type LwwMapSlot } from './crdt/lww-map.ts';
-import type { LwwRegister } from './crdt/lww-register.ts';
+import { type LwwMap, lwwMapEntries, lwwMapGet, type LwwMapSlot } from './crdt/lww-map.ts';
+import { type LwwRegister, lwwEmpty, lwwMerge, lwwSet } from './crdt/lww-register.ts';
 import { canonicalJson } from './crdt/types.ts';
 import { type HlcConfig, HybridLogicalClock } from './hlc.ts';
 
@@ -63,11 +63,14 @@ export class ReplicatedMap<V> {
   readonly self: NodeId;
   readonly config: ReplicatedMapConfig;
   readonly stats: ReplicatedMapStats = { rumorsDelivered: 0, antiEntropyKeysApplied: 0, driftRejected: 0 };
-  private state: LwwMap<V> = {};
+  /** Mutated in place, one key at a time (registers themselves are immutable); `snapshot()` copies. */
+  private readonly state: Record<string, LwwRegister<LwwMapSlot<V>>> = {};
   private readonly hlc: HybridLogicalClock;
   private readonly rumor: RumorMonger<MapDelta<V>>;
   private readonly ae: AntiEntropy<MapDigest, MapDelta<V>>;
   private readonly bucketHash: (number | undefined)[];
+  /** Keys per digest bucket, so a dirty bucket is rehashed without scanning the whole map. */
+  private readonly bucketKeys: Set<string>[];
   private ticks = 0;
   private deltaCursor = 0;
   /** Physical time of the input being handled, for the HLC. */
@@ -89,6 +92,7 @@ export class ReplicatedMap<V> {
     }
     this.hlc = new HybridLogicalClock(c.hlc);
     this.bucketHash = new Array<number | undefined>(c.digestBuckets).fill(undefined);
+    this.bucketKeys = Array.from({ length: c.digestBuckets }, () => new Set<string>());
     this.rumor = new RumorMonger({ self: opts.self, rng: opts.rng.fork('rumor'), peers: opts.peers, config: c.rumor });
     this.ae = new AntiEntropy({ self: opts.self, rng: opts.rng.fork('anti-entropy'), peers: opts.peers, store: this.reconcilable(), config: c.antiEntropy });
     this.nowMs = opts.nowMs ?? 0;
@@ -103,20 +107,20 @@ export class ReplicatedMap<V> {
     return lwwMapEntries(this.state);
   }
 
-  /** The CRDT state (for checkers, persistence and snapshots). */
+  /** A copy of the CRDT state (for checkers, persistence and snapshots). */
   snapshot(): LwwMap<V> {
-    return this.state;
+    return { ...this.state };
   }
 
   set(key: string, value: V, nowMs: number): void {
     this.nowMs = nowMs;
-    this.state = lwwMapSet(this.state, key, value, this.hlc.now(nowMs), this.self);
+    this.setRegister(key, lwwSet<LwwMapSlot<V>>(this.state[key] ?? lwwEmpty(), { kind: 'value', value }, this.hlc.now(nowMs), this.self));
     this.localUpdate(key);
   }
 
   delete(key: string, nowMs: number): void {
     this.nowMs = nowMs;
-    this.state = lwwMapDelete(this.state, key, this.hlc.now(nowMs), this.self);
+    this.setRegister(key, lwwSet<LwwMapSlot<V>>(this.state[key] ?? lwwEmpty(), { kind: 'deleted' }, this.hlc.now(nowMs), this.self));
     this.localUpdate(key);
   }
 
@@ -160,8 +164,15 @@ export class ReplicatedMap<V> {
     return this.bucketDigest();
   }
 
+  private setRegister(key: string, reg: LwwRegister<LwwMapSlot<V>> | undefined): void {
+    if (reg === undefined) return;
+    this.state[key] = reg;
+    const b = this.bucketOf(key);
+    this.bucketHash[b] = undefined;
+    this.bucketKeys[b]?.add(key);
+  }
+
   private localUpdate(key: string): void {
-    this.bucketHash[this.bucketOf(key)] = undefined;
     const reg = this.state[key];
     if (reg !== undefined) this.rumor.broadcast([[key, reg]]);
   }
@@ -175,9 +186,9 @@ export class ReplicatedMap<V> {
           this.stats.driftRejected += 1;
         }
       }
-      const before = this.state;
-      this.state = lwwMapMergeKey(this.state, key, reg);
-      if (this.state !== before) this.bucketHash[this.bucketOf(key)] = undefined;
+      const before = this.state[key];
+      const merged = lwwMerge(before ?? { entry: undefined }, reg);
+      if (merged !== before && merged.entry !== undefined) this.setRegister(key, merged);
     }
   }
 
@@ -188,13 +199,12 @@ export class ReplicatedMap<V> {
   private bucketDigest(): number[] {
     const dirty: number[] = [];
     for (let b = 0; b < this.bucketHash.length; b++) if (this.bucketHash[b] === undefined) dirty.push(b);
-    if (dirty.length > 0) {
-      const parts = new Map<number, string[]>(dirty.map((b) => [b, []]));
-      for (const key of Object.keys(this.state).sort()) {
-        const p = parts.get(this.bucketOf(key));
-        if (p !== undefined) p.push(`${key}\u0000${canonicalJson(this.state[key]?.entry?.stamp ?? null)}`);
+    for (const b of dirty) {
+      const parts: string[] = [];
+      for (const key of [...(this.bucketKeys[b] ?? [])].sort()) {
+        parts.push(`${key}\u0000${canonicalJson(this.state[key]?.entry?.stamp ?? null)}`);
       }
-      for (const [b, p] of parts) this.bucketHash[b] = fnv1a32(p.join('\u0001'));
+      this.bucketHash[b] = fnv1a32(parts.join('\u0001'));
     }
     return this.bucketHash.map((h) => h ?? 0);
   }
@@ -208,9 +218,9 @@ export class ReplicatedMap<V> {
         const differing = new Set<number>();
         for (let b = 0; b < mine.length; b++) if (mine[b] !== remote[b]) differing.add(b);
         if (differing.size === 0) return undefined;
-        const keys = Object.keys(this.state)
-          .filter((key) => differing.has(this.bucketOf(key)))
-          .sort();
+        const keys: string[] = [];
+        for (const b of differing) for (const key of this.bucketKeys[b] ?? []) keys.push(key);
+        keys.sort();
         // More differing keys than one delta may carry: a window that moves every exchange, so
         // every key is eventually shipped even when the first ones already agree.
         const start = keys.length > this.config.deltaKeysMax ? (this.deltaCursor++ * this.config.deltaKeysMax) % keys.length : 0;
