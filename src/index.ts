@@ -5,3 +5,7 @@
 export * from './core/index.ts';
 export * from './consistency/index.ts';
 export * from './gossip/index.ts';
+export * from './models/index.ts';
+export * from './runtime/storage/index.ts';
+export * from './runtime/transport/index.ts';
+export * from './placement/index.ts';

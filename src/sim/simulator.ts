@@ -116,7 +116,9 @@ export class Simulator<M> {
   private nextTimerId = 1;
   private readonly traceLevel: TraceLevel;
   private readonly hash: Hash;
+  /** Ring buffer of the most recent trace lines. */
   private readonly traceTail: string[] = [];
+  private traceTailNext = 0;
   private readonly traceTailMax: number;
   private readonly replayCommand: string | undefined;
   readonly stats: SimStats = {
@@ -584,7 +586,7 @@ export class Simulator<M> {
 
   /** Builds a SimFailure for this run (seed, time, replay command, recent trace). */
   failure(detail: string): SimFailure {
-    return new SimFailure(this.seed, this.nowMs, detail, this.replayCommand, this.traceTail.slice());
+    return new SimFailure(this.seed, this.nowMs, detail, this.replayCommand, this.recentTrace());
   }
 
   trace(line: string): void {
@@ -592,8 +594,11 @@ export class Simulator<M> {
     const full = `${this.nowMs.toFixed(6)} ${line}`;
     this.hash.update(full);
     this.hash.update('\n');
-    this.traceTail.push(full);
-    if (this.traceTail.length > this.traceTailMax) this.traceTail.shift();
+    if (this.traceTail.length < this.traceTailMax) this.traceTail.push(full);
+    else {
+      this.traceTail[this.traceTailNext] = full;
+      this.traceTailNext = (this.traceTailNext + 1) % this.traceTailMax;
+    }
   }
 
   /** SHA-256 of every trace line so far (hex). Same seed, same code: same hash. */
@@ -601,8 +606,9 @@ export class Simulator<M> {
     return this.hash.copy().digest('hex');
   }
 
-  recentTrace(): readonly string[] {
-    return this.traceTail.slice();
+  /** The most recent trace lines, oldest first. */
+  recentTrace(): string[] {
+    return [...this.traceTail.slice(this.traceTailNext), ...this.traceTail.slice(0, this.traceTailNext)];
   }
 }
 

@@ -214,3 +214,14 @@ describe('sim/invariants and phases', () => {
     assert.equal(sim.network.lossRate, 0);
   });
 });
+
+describe('sim/trace', () => {
+  it('keeps the most recent lines, oldest first, for failure reports', () => {
+    const sim = new Simulator<Msg>({ seed: 1, traceTailMax: 3 });
+    for (let i = 0; i < 10; i++) sim.trace(`line ${i}`);
+    assert.deepEqual(
+      sim.recentTrace().map((l) => l.split(' ').slice(1).join(' ')),
+      ['line 7', 'line 8', 'line 9'],
+    );
+  });
+});

@@ -4,12 +4,18 @@
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
 import { registerGossipEpidemic } from './gossip-epidemic.ts';
+import { registerModels } from './models.ts';
+import { registerPlacement } from './placement.ts';
 import { registerSim } from './sim.ts';
+import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
-  registerSim,
   registerCheck,
   registerGossipEpidemic,
+  registerModels,
+  registerPlacement,
+  registerSim,
+  registerStorage,
 ];
 
 export function registerCommands(program: Command): void {
