@@ -1,3 +1,7 @@
+/**
+ * Public surface of `consistency/`: logical clocks, CRDTs, the replicated map, causal broadcast,
+ * the causal KV and their checkers. See docs/gossip.md.
+ */
 export type {
   CausalBroadcastConfig,
   CausalBroadcastMessage,

@@ -1,3 +1,7 @@
+/**
+ * Public surface of `gossip/`: epidemic dissemination (rumor mongering, anti-entropy), the
+ * round-synchronous driver, the models and the experiments. See docs/gossip.md.
+ */
 export type { AntiEntropyConfig, AntiEntropyMessage, AntiEntropyStats, Reconcilable } from './anti-entropy.ts';
 export { ANTI_ENTROPY_DEFAULTS, AntiEntropy } from './anti-entropy.ts';
 export type { GossipMode, RumorConfig, StopRule } from './config.ts';
