@@ -73,6 +73,8 @@ export class ReplicatedMap<V> {
   private readonly bucketKeys: Set<string>[];
   private ticks = 0;
   private deltaCursor = 0;
+  /** Keys whose register changed since the last `pollChanges()` (insertion-ordered, bounded by the key count). */
+  private changed = new Set<string>();
   /** Physical time of the input being handled, for the HLC. */
   private nowMs = 0;
 
@@ -159,6 +161,16 @@ export class ReplicatedMap<V> {
     return [...this.rumor.pollMessages(), ...this.ae.pollMessages()];
   }
 
+  /**
+   * Keys whose value (or deletion) changed since the last call, by a local write or a merge from
+   * a peer, in the order they first changed: what a watcher needs to re-read.
+   */
+  pollChanges(): string[] {
+    const out = [...this.changed];
+    this.changed = new Set();
+    return out;
+  }
+
   /** Digest of the whole map: equal digests mean (with high probability) equal states. */
   digest(): MapDigest {
     return this.bucketDigest();
@@ -167,6 +179,7 @@ export class ReplicatedMap<V> {
   private setRegister(key: string, reg: LwwRegister<LwwMapSlot<V>> | undefined): void {
     if (reg === undefined) return;
     this.state[key] = reg;
+    this.changed.add(key);
     const b = this.bucketOf(key);
     this.bucketHash[b] = undefined;
     this.bucketKeys[b]?.add(key);

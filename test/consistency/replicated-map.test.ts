@@ -72,6 +72,22 @@ describe('consistency/replicated-map: LWW-Map on rumor mongering + anti-entropy'
     assert.ok([...maps.values()].some((m) => m.stats.antiEntropyKeysApplied > 0));
   });
 
+  it('pollChanges reports keys changed by local writes and by merges, once each', () => {
+    const { maps, round, converged, now } = cluster(3, 4, {});
+    maps.get('n1')!.set('a', 1, now());
+    maps.get('n1')!.set('a', 2, now());
+    maps.get('n2')!.delete('b', now());
+    assert.deepEqual(maps.get('n1')!.pollChanges(), ['a']);
+    assert.deepEqual(maps.get('n1')!.pollChanges(), []);
+    let rounds = 0;
+    while (!converged() && rounds < 50) {
+      round();
+      rounds++;
+    }
+    assert.deepEqual(maps.get('n3')!.pollChanges().sort(), ['a', 'b']);
+    assert.deepEqual(maps.get('n1')!.pollChanges(), ['b']);
+  });
+
   it('converges after a partition heals', () => {
     const { maps, round, converged, now } = cluster(6, 3, {});
     const left = new Set(['n1', 'n2', 'n3']);
