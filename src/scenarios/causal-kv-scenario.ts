@@ -8,7 +8,9 @@
  * Checks: the delivery logs satisfy seed 04.6.3 (o_i ≺ o_j ⇒ order(o_i) < order(o_j), rebuilt
  * from the logs by `checkCausalDelivery`, which does not trust the protocol's clocks); after the
  * faults heal every replica has applied every acknowledged put and holds the same map.
- * `--set split=true` keeps two halves apart for the whole faulty phase. `--set unsafe=true` delivers on receipt (no causal buffering), which the checker must catch.
+ * `--set split=true` starts the run split into two halves, kept apart for the whole faulty phase
+ * with `--faults none` (a nemesis partition heal also ends it). `--set unsafe=true` delivers on
+ * receipt (no causal buffering), which the checker must catch.
  */
 import { assert } from '../core/assert.ts';
 import { compareNodeIds, type NodeId } from '../core/ids.ts';

@@ -6,8 +6,8 @@
  * acknowledged once the replica has fsynced its state, and only then gossiped.
  * Checks: after the faults heal every replica converges to the same state (seed 04.6.2) and no
  * acknowledged update is lost (each key holds its largest-stamped write). Measures the virtual
- * time from heal to convergence; `--set split=true` keeps two halves apart for the whole faulty
- * phase (with or without other faults). `--set unsafe=true` acknowledges writes without persisting them,
+ * time from heal to convergence; `--set split=true` starts the run split into two halves, kept
+ * apart for the whole faulty phase with `--faults none` (a nemesis partition heal also ends it). `--set unsafe=true` acknowledges writes without persisting them,
  * which the lost-update check must catch; `--set roundMs=N` and `--set keys=N` tune the run.
  */
 import { assert } from '../core/assert.ts';
