@@ -82,6 +82,45 @@ mergeLaws<LwwMap<number>>(lwwMapType<number>(), (s, node, arg, hlc, now) =>
   arg === 7 ? lwwMapDelete(s, `k${arg % 2}`, hlc.now(now), node) : lwwMapSet(s, `k${arg % 2}`, arg, hlc.now(now), node),
 );
 
+describe('or-set against a reference model (tagged adds and a tombstone set, Shapiro et al. 2011)', () => {
+  it('the tombstone-free set has the same value as the tombstone OR-Set after any updates and merges', () => {
+    interface Ref {
+      adds: Map<string, string>; // tag -> element
+      removed: Set<string>; // tags
+    }
+    const refValue = (r: Ref) => [...new Set([...r.adds].filter(([t]) => !r.removed.has(t)).map(([, e]) => e))].sort();
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), at: fc.nat(2), e: fc.nat(2) }),
+      fc.record({ kind: fc.constant('remove' as const), at: fc.nat(2), e: fc.nat(2) }),
+      fc.record({ kind: fc.constant('merge' as const), at: fc.nat(2), from: fc.nat(2) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const sets: ORSet[] = NODES.map(() => ORSetType.empty());
+        const refs: Ref[] = NODES.map(() => ({ adds: new Map(), removed: new Set() }));
+        let tag = 0;
+        for (const s of steps) {
+          const r = refs[s.at]!;
+          if (s.kind === 'add') {
+            sets[s.at] = orsetAdd(sets[s.at]!, `e${s.e}`, NODES[s.at]!);
+            r.adds.set(`t${tag++}`, `e${s.e}`);
+          } else if (s.kind === 'remove') {
+            sets[s.at] = orsetRemove(sets[s.at]!, `e${s.e}`);
+            for (const [t, e] of r.adds) if (e === `e${s.e}`) r.removed.add(t); // removes the adds it observed
+          } else {
+            sets[s.at] = orsetMerge(sets[s.at]!, sets[s.from]!);
+            const src = refs[s.from]!;
+            for (const [t, e] of src.adds) r.adds.set(t, e);
+            for (const t of src.removed) r.removed.add(t);
+          }
+          for (let i = 0; i < NODES.length; i++) assert.deepEqual(orsetValues(sets[i]!), refValue(refs[i]!));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('crdt semantics', () => {
   it('G-Counter and PN-Counter: the merged value is the sum of every replica increment', () => {
     let a = gcounterIncrement({}, 'n1', 2);
