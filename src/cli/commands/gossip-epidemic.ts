@@ -26,7 +26,10 @@ function parseModes(value: string): GossipMode[] {
   return out;
 }
 
-/** The `gossip` command may also be registered by the membership module; attach to it if present. */
+/**
+ * The `gossip` command may also be created by the membership module; attach to it if present
+ * (so this must be registered after that module: commander refuses a second `gossip`).
+ */
 function gossipCommand(program: Command): Command {
   return (
     program.commands.find((c) => c.name() === 'gossip') ??

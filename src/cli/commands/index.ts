@@ -11,11 +11,13 @@ import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
-  registerGossipEpidemic,
   registerModels,
   registerPlacement,
   registerSim,
   registerStorage,
+  // Last: it attaches `gossip rounds|residue` to a `gossip` command another module may create
+  // (commander refuses a second command of the same name).
+  registerGossipEpidemic,
 ];
 
 export function registerCommands(program: Command): void {
