@@ -3,6 +3,8 @@
  * (anything not exported here or from `clusterkit/testing`) are not importable.
  */
 export * from './core/index.ts';
+export * from './consistency/index.ts';
+export * from './gossip/index.ts';
 export * from './models/index.ts';
 export * from './runtime/storage/index.ts';
 export * from './runtime/transport/index.ts';

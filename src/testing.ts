@@ -26,3 +26,7 @@ export type { RaftKvMsg, RaftKvServerOptions } from './scenarios/raft-kv.ts';
 export { RaftChecker, RaftKvClient, RaftKvServer } from './scenarios/raft-kv.ts';
 export type { RaftRun } from './scenarios/raft-scenario.ts';
 export { runRaft } from './scenarios/raft-scenario.ts';
+export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts';
+export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
+export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
+export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
+import { registerGossipEpidemic } from './gossip-epidemic.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
 import { registerSim } from './sim.ts';
@@ -10,6 +11,7 @@ import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
+  registerGossipEpidemic,
   registerModels,
   registerPlacement,
   registerSim,
