@@ -27,8 +27,12 @@ const scenarios: Scenario[] = [
   { name: 'values 1..5, 1% info', workload: { ...base, infoProbability: 0.01, valuesMax: 5 }, corrupt: false },
   { name: 'one corrupted read', workload: base, corrupt: true },
   { name: 'one corrupted read, values 1..5, 1% info', workload: { ...base, infoProbability: 0.01, valuesMax: 5 }, corrupt: true },
+  { name: '10% info', workload: { ...base, infoProbability: 0.1 }, corrupt: false },
+  { name: 'one hot key (1 key, 10 clients)', workload: { ...base, keysCount: 1 }, corrupt: false },
+  { name: 'one hot key (1 key, 20 clients)', workload: { ...base, keysCount: 1, clientsCount: 20 }, corrupt: false },
+  { name: 'one hot key (1 key, 30 clients)', workload: { ...base, keysCount: 1, clientsCount: 30 }, corrupt: false },
 ];
-const NO_MEMO_STEPS_MAX = 20_000_000;
+const NO_MEMO_STEPS_MAX = 5_000_000;
 
 function timeCheck(hist: readonly HistoryEvent[], options: LinearizabilityOptions): { ms: number; outcome: string; steps: number } {
   const t0 = performance.now();
@@ -42,7 +46,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-console.log(`linearizability checker, ${base.opsCount} ops, ${base.keysCount} keys, ${base.clientsCount} clients, ${seeds} seeds (median)`);
+console.log(`linearizability checker, ${base.opsCount} ops, ${base.keysCount} keys, ${base.clientsCount} clients unless stated, ${seeds} seeds (median)`);
 console.log(`scenario | check ms | ops/s | outcome | no-memo ms (outcome; unknown = ${NO_MEMO_STEPS_MAX} steps per key spent) | no-memo/memo | parse ms`);
 for (const sc of scenarios) {
   const memo: number[] = [];

@@ -10,3 +10,4 @@ export * from './runtime/storage/index.ts';
 export * from './runtime/transport/index.ts';
 export * from './placement/index.ts';
 export * from './consensus/raft/index.ts';
+export * from './kv/index.ts';

@@ -73,6 +73,11 @@ describe('clusterkit check linearizable (CLI)', () => {
     assert.match(r.stdout, /1000 events, 500 operations/);
     assert.match(r.stdout, /LINEARIZABLE/);
   });
+  it('reads the history from standard input with "-"', () => {
+    const r = spawnSync(process.execPath, [bin, 'check', 'linearizable', '-'], { encoding: 'utf8', input: historyToJsonLines(hist) });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^-: 1000 events/);
+  });
   it('exits 1 and explains a non-linearizable history (JSON output names the lines)', () => {
     const file = join(dir, 'bad.jsonl');
     writeFileSync(file, historyToJsonLines(corruptRead(hist, 1) ?? []));

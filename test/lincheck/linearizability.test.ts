@@ -175,6 +175,13 @@ describe('linearizability: info (indeterminate) and fail', () => {
     assert.equal(outcome(checkLinearizable(h(inv(0, 'read'), info(0, 'read', null), inv(1, 'read'), ok(1, 'read', null)))), 'linearizable');
     assert.equal(outcome(checkLinearizable(h(inv(0, 'write', 1), fail(0, 'write', 1), inv(1, 'read'), ok(1, 'read', 1)))), 'not-linearizable');
   });
+  it('drops an info write whose value nobody reads, keeps one whose value is read (and the cas chain feeding it)', () => {
+    const r = checkLinearizable(
+      h(inv(0, 'write', 7), info(0, 'write', 7), inv(1, 'write', 1), info(1, 'write', 1), inv(2, 'cas', [1, 2]), info(2, 'cas', [1, 2]), inv(3, 'read'), ok(3, 'read', 2)),
+    );
+    assert.equal(r.outcome, 'linearizable');
+    assert.deepEqual([r.keys[0]?.opsChecked, r.keys[0]?.opsDropped], [3, 1]);
+  });
   it('a process may invoke again after an info; its info op stays open', () => {
     const r = checkLinearizable(h(inv(0, 'write', 1), info(0, 'write', 1), inv(0, 'write', 2), ok(0, 'write', 2), inv(1, 'read'), ok(1, 'read', 1)));
     assert.equal(r.outcome, 'linearizable');
@@ -266,7 +273,7 @@ function randomSmallHistory(rng: Rng): HistoryEvent[] {
   const events: HistoryEvent[] = [];
   const inFlight = new Map<number, HistoryEvent>();
   const values: KvValue[] = [null, 1, 2];
-  const opsMax = rng.range(2, 7);
+  const opsMax = rng.range(2, 8);
   let started = 0;
   let t = 0;
   while (started < opsMax || inFlight.size > 0) {
@@ -332,6 +339,19 @@ describe('linearizability: generated histories from a correct register', () => {
       assert.equal(r.failure.unplaceable.f, 'read');
       assert.equal(r.failure.unplaceable.value, -1);
     }
+  });
+  it('handles a single hot key: 3,000 operations from 10 clients, and 800 with 10% info outcomes', () => {
+    assert.equal(checkLinearizable(generateRegisterHistory({ seed: 31, opsCount: 3_000, keysCount: 1, clientsCount: 10 })).outcome, 'linearizable');
+    const infoHeavy = generateRegisterHistory({ seed: 32, opsCount: 800, keysCount: 1, clientsCount: 4, infoProbability: 0.1 });
+    assert.equal(checkLinearizable(infoHeavy).outcome, 'linearizable');
+    const bad = corruptRead(infoHeavy, 2);
+    assert.ok(bad !== null);
+    assert.equal(checkLinearizable(bad).outcome, 'not-linearizable');
+  });
+  it('checks a 30-client hot key within a modest step budget (deterministic step counts)', () => {
+    const hist = generateRegisterHistory({ seed: 7, opsCount: 1_000, keysCount: 1, clientsCount: 30 });
+    const r = checkLinearizable(hist, { stepsMaxPerKey: 300_000 });
+    assert.equal(r.outcome, 'linearizable');
   });
   it('accepts histories with info writes and cas and a small value domain', () => {
     for (const seed of [21, 22, 23]) {

@@ -23,7 +23,7 @@ export function registerCheck(program: Command): void {
   check
     .command('linearizable')
     .description('Check a JSON-lines key-value history (read/write/cas per key) for linearizability; exit 0 yes, 1 no, 2 malformed, 3 undecided')
-    .argument('<file>', 'history file, one event per line: {"process":N,"type":"invoke|ok|fail|info","f":"read|write|cas","key":"k","value":V,"time":NS}')
+    .argument('<file>', 'history file ("-" for standard input), one event per line: {"process":N,"type":"invoke|ok|fail|info","f":"read|write|cas","key":"k","value":V,"time":NS}')
     .option('--json', 'print the result as JSON')
     .option('--steps-max <n>', 'search steps per key before giving up (exit 3)', intFlag('--steps-max', { min: 1 }), LINEARIZABILITY_DEFAULTS.stepsMaxPerKey)
     .option('--prefix-shown <n>', 'operations of the linearizable prefix to print before the failure', intFlag('--prefix-shown', { min: 0, max: 1_000_000 }), 8)
@@ -36,7 +36,7 @@ export function registerCheck(program: Command): void {
 function runLinearizable(file: string, flags: LinearizableFlags): number {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read history file ${JSON.stringify(file)}: ${err instanceof Error ? err.message : String(err)}`);
   }
