@@ -4,3 +4,4 @@
  */
 export * from './core/index.ts';
 export * from './membership/swim/index.ts';
+export * from './runtime/swim/index.ts';

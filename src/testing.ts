@@ -3,3 +3,5 @@
  * testing clusterkit-based systems (and clusterkit itself) without real time or sockets.
  */
 export * from './core/index.ts';
+export type { MemClusterOptions, ObservedEvent } from './membership/swim/memcluster.ts';
+export { MemCluster } from './membership/swim/memcluster.ts';
