@@ -5,3 +5,18 @@
 export * from './core/index.ts';
 export type { MemClusterOptions, ObservedEvent } from './membership/swim/memcluster.ts';
 export { MemCluster } from './membership/swim/memcluster.ts';
+export * from './sim/index.ts';
+export type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/index.ts';
+export { findScenario, SCENARIOS } from './scenarios/index.ts';
+export type {
+  KeyReport,
+  LinearizabilityOptions,
+  LinearizabilityResult,
+  NonLinearizableExplanation,
+} from './sim/checkers/linearizability.ts';
+export { checkLinearizable, checkOperations, LINEARIZABILITY_DEFAULTS } from './sim/checkers/linearizability.ts';
+export type { KvOperation, OperationStatus } from './sim/checkers/operations.ts';
+export { describeOperation, HistoryFormatError, pairOperations } from './sim/checkers/operations.ts';
+export type { RegisterWorkloadOptions } from './sim/checkers/register-workload.ts';
+export { corruptRead, generateRegisterHistory } from './sim/checkers/register-workload.ts';
+export { historyFromJsonLines, parseEventLine } from './sim/history-parse.ts';
