@@ -35,9 +35,9 @@ interface AgentFlags {
 
 function printEvent(e: SwimEvent, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ event: e.type, name: e.member.name, address: e.member.address, incarnation: e.member.incarnation, state: e.member.state, meta: e.member.meta })}\n`);
+    process.stdout.write(`${JSON.stringify({ event: e.type, name: e.member.name, address: e.member.address, incarnation: e.member.incarnation, state: e.member.state, meta: e.member.meta, source: e.source })}\n`);
   } else {
-    process.stdout.write(`${new Date().toISOString()} ${e.type.padEnd(7)} ${e.member.name} ${e.member.address} incarnation=${e.member.incarnation}\n`);
+    process.stdout.write(`${new Date().toISOString()} ${e.type.padEnd(7)} ${e.member.name} ${e.member.address} incarnation=${e.member.incarnation}${e.type === 'suspect' || e.type === 'fail' ? ` by=${e.source}` : ''}\n`);
   }
 }
 

@@ -57,6 +57,11 @@ export interface SwimEvent {
   readonly type: SwimEventType;
   readonly member: MemberView;
   readonly atMs: number;
+  /**
+   * The member whose report caused the change: the accuser for suspect and fail (the `from` of
+   * the suspect/dead update), the member itself for join, update, alive and leave.
+   */
+  readonly source: string;
 }
 
 export type Channel = 'packet' | 'stream';
@@ -722,7 +727,7 @@ export class SwimMember {
     this.broadcasts.enqueue(u);
     const b = suspicionBoundsMs(this.config, this.liveCount());
     this.suspicions.set(u.name, new Suspicion(u.from, this.nowMs, b.minMs, b.maxMs, b.expectedConfirmations));
-    this.event('suspect', m);
+    this.event('suspect', m, u.from);
   }
 
   private onDeadOrLeft(u: Extract<SwimUpdate, { type: 'dead' | 'left' }>): void {
@@ -738,7 +743,7 @@ export class SwimMember {
     m.stateChangeMs = this.nowMs;
     this.suspicions.delete(u.name);
     this.broadcasts.enqueue(u);
-    this.event(u.type === 'left' ? 'leave' : 'fail', m);
+    this.event(u.type === 'left' ? 'leave' : 'fail', m, u.type === 'dead' ? u.from : u.name);
   }
 
   /** SWIM §4.2: a member suspected (or declared dead) at incarnation i answers with alive at i + 1 or more. */
@@ -752,12 +757,12 @@ export class SwimMember {
     this.broadcasts.enqueue({ type: 'alive', name: this.name, address: this.self.address, meta: this.self.meta, incarnation: this.self.incarnation });
   }
 
-  private event(type: SwimEventType, m: Member): void {
+  private event(type: SwimEventType, m: Member, source: string = m.name): void {
     if (this.events.length >= EVENTS_MAX) {
       this.events.shift();
       this.stats.eventsDropped++;
     }
-    this.events.push({ type, member: view(m), atMs: this.nowMs });
+    this.events.push({ type, member: view(m), atMs: this.nowMs, source });
   }
 
   private checkMeta(meta: string, cfg: SwimConfig): void {
