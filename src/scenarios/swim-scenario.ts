@@ -144,8 +144,9 @@ export function runSwim(options: SwimRunOptions): SwimRunResult {
     sim,
     nemesis,
     safetyMs: options.durationMs,
-    // Stale dead views after a heal are corrected by push-pull at the latest.
-    livenessMs: 2 * pushPullIntervalFor(config.pushPullIntervalMs, ids.length) + 20 * T + bounds.maxMs * 2,
+    // Stale dead views after a heal are corrected by push-pull at the latest; a cluster that
+    // fell apart entirely finds itself again through reconnect attempts.
+    livenessMs: 2 * pushPullIntervalFor(config.pushPullIntervalMs, ids.length) + 3 * config.reconnectIntervalMs + 20 * T + bounds.maxMs * 2,
     converged: () => swimViewsConverged(sim, ids),
     convergedDescription: 'every member sees exactly the up members alive',
   });

@@ -76,6 +76,15 @@ describe('SWIM cluster (in-memory, virtual time)', () => {
     assert.ok(c.runUntil(() => c.converged(names(6)), 120_000), 'did not reconverge after heal');
   });
 
+  it('a cluster cut into singletons long enough to forget each other reassembles through reconnect', () => {
+    const c = boot(5, 10, 0, fastConfig());
+    c.partition(names(5).map((n) => [n]));
+    c.runFor(30_000);
+    for (const n of names(5)) assert.equal(c.member(n).membersView().length, 1, `${n} still remembers others`);
+    c.heal();
+    assert.ok(c.runUntil(() => c.converged(names(5)), 60_000), 'did not reassemble');
+  });
+
   it('a paused (CPU-starved) member: suspicions on either side are refuted, nobody is declared dead', () => {
     const c = boot(8, 9);
     for (let round = 0; round < 5; round++) {

@@ -8,7 +8,7 @@ import { type Outgoing, SwimMember } from '../../src/membership/swim/member.ts';
 import type { SwimBody, SwimPacket, SwimUpdate } from '../../src/membership/swim/messages.ts';
 
 function mk(name: string, cfg: Partial<SwimConfig> = {}, seed = 1): SwimMember {
-  return new SwimMember({ name, address: name, config: { ...lanConfig(), gossipIntervalMs: 0, pushPullIntervalMs: 0, ...cfg }, rng: createRng(seed), nowMs: 0 });
+  return new SwimMember({ name, address: name, config: { ...lanConfig(), gossipIntervalMs: 0, pushPullIntervalMs: 0, reconnectIntervalMs: 0, ...cfg }, rng: createRng(seed), nowMs: 0 });
 }
 
 function pkt(from: string, body: SwimBody, updates: SwimUpdate[] = []): Uint8Array {
@@ -23,6 +23,12 @@ function alive(name: string, incarnation = 0, meta = ''): SwimUpdate {
 function know(m: SwimMember, ...names: string[]): void {
   m.handlePacket('seed', pkt('seed', { type: 'gossip' }, names.map((n) => alive(n))));
   m.drainEvents();
+  m.drainOutgoing();
+}
+
+/** Datagrams only (a packet from an unknown member also triggers a learn-on-contact push-pull). */
+function dgrams(out: Outgoing[]): Outgoing[] {
+  return out.filter((o) => o.channel === 'packet');
 }
 
 function bodies(out: Outgoing[], type: SwimBody['type']): Outgoing[] {
@@ -45,7 +51,7 @@ describe('SWIM member (sans-IO)', () => {
   it('answers a ping with an ack carrying the same sequence number, to the sender address', () => {
     const a = mk('a');
     a.handlePacket('addr-b', pkt('b', { type: 'ping', seq: 7, target: 'a' }));
-    const out = a.drainOutgoing();
+    const out = dgrams(a.drainOutgoing());
     assert.equal(out.length, 1);
     assert.equal(out[0]?.to, 'addr-b');
     assert.deepEqual(out[0]?.packet.body, { type: 'ack', seq: 7 });
@@ -54,7 +60,7 @@ describe('SWIM member (sans-IO)', () => {
   it('drops a ping meant for another name (stale address)', () => {
     const a = mk('a');
     a.handlePacket('b', pkt('b', { type: 'ping', seq: 7, target: 'zz' }));
-    assert.equal(a.drainOutgoing().length, 0);
+    assert.equal(dgrams(a.drainOutgoing()).length, 0);
     assert.equal(a.stats.misdirected, 1);
   });
 
@@ -91,11 +97,11 @@ describe('SWIM member (sans-IO)', () => {
   it('a ping-req helper relays the target ack with the original sequence number', () => {
     const h = mk('h');
     h.handlePacket('a', pkt('a', { type: 'ping-req', seq: 42, target: 't', targetAddress: 't' }));
-    const ping = h.drainOutgoing()[0] as Outgoing;
+    const ping = dgrams(h.drainOutgoing())[0] as Outgoing;
     assert.equal(ping.to, 't');
     const seq = (ping.packet.body as Extract<SwimBody, { type: 'ping' }>).seq;
     h.handlePacket('t', pkt('t', { type: 'ack', seq }));
-    const relayed = h.drainOutgoing();
+    const relayed = dgrams(h.drainOutgoing());
     assert.deepEqual(relayed.map((o) => [o.to, o.packet.body]), [['a', { type: 'ack', seq: 42 }]]);
   });
 
@@ -175,7 +181,7 @@ describe('SWIM member (sans-IO)', () => {
     assert.equal(b.incarnation, 1);
     assert.equal(b.stats.refutations, 1);
     b.handlePacket('c', pkt('c', { type: 'ping', seq: 1, target: 'b' }));
-    const ack = b.drainOutgoing()[0] as Outgoing;
+    const ack = dgrams(b.drainOutgoing())[0] as Outgoing;
     assert.deepEqual(ack.packet.updates[0], alive('b', 1));
     const a = mk('a');
     know(a, 'b', 'c');
@@ -198,7 +204,7 @@ describe('SWIM member (sans-IO)', () => {
     assert.deepEqual(ping.packet.updates[0], { type: 'suspect', name: 'b', incarnation: 0, from: 'a' });
     const b = mk('b');
     b.handlePacket('a', ping.bytes);
-    const ack = b.drainOutgoing()[0] as Outgoing;
+    const ack = dgrams(b.drainOutgoing())[0] as Outgoing;
     assert.equal(ack.packet.body.type, 'ack');
     a.handlePacket('b', ack.bytes);
     assert.equal(a.member('b')?.state, 'alive');
@@ -265,6 +271,52 @@ describe('SWIM member (sans-IO)', () => {
     assert.equal(seed.member('j')?.state, 'alive');
   });
 
+  it('Serf reconnect: a member keeps pushing its state to a member it declared dead, even after forgetting it', () => {
+    const a = mk('a', { reconnectIntervalMs: 1000, gossipToTheDeadMs: 2000, probeIntervalMs: 1000, probeTimeoutMs: 500 });
+    know(a, 'b');
+    a.handlePacket('c', pkt('c', { type: 'gossip' }, [{ type: 'dead', name: 'b', incarnation: 0, from: 'c' }]));
+    const pushes: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t = a.nextDeadlineMs();
+      a.tick(t);
+      for (const o of a.drainOutgoing()) if (o.channel === 'stream' && o.to === 'b') pushes.push(t);
+    }
+    assert.equal(a.member('b'), undefined, 'the dead member should have been forgotten');
+    assert.ok(pushes.length >= 3, `only ${pushes.length} reconnect attempts`);
+    assert.ok((pushes.at(-1) ?? 0) > 2000, 'no attempt after the member was forgotten');
+  });
+
+  it('a datagram from an unknown or dead member triggers one push-pull to it (rate-limited)', () => {
+    const a = mk('a');
+    a.handlePacket('addr-z', pkt('z', { type: 'ping', seq: 1, target: 'a' }));
+    const first = a.drainOutgoing().filter((o) => o.channel === 'stream');
+    assert.deepEqual(first.map((o) => [o.to, o.packet.body.type]), [['addr-z', 'push-pull']]);
+    a.handlePacket('addr-z', pkt('z', { type: 'ping', seq: 2, target: 'a' }));
+    assert.equal(a.drainOutgoing().filter((o) => o.channel === 'stream').length, 0, 'not rate-limited');
+    // A known, alive sender triggers nothing.
+    know(a, 'y');
+    a.handlePacket('y', pkt('y', { type: 'ping', seq: 3, target: 'a' }));
+    assert.equal(a.drainOutgoing().filter((o) => o.channel === 'stream').length, 0);
+    // A sender we believe dead does.
+    a.handlePacket('c', pkt('c', { type: 'gossip' }, [{ type: 'dead', name: 'y', incarnation: 0, from: 'c' }]));
+    a.drainOutgoing();
+    a.handlePacket('y', pkt('y', { type: 'ping', seq: 4, target: 'a' }));
+    assert.equal(a.drainOutgoing().filter((o) => o.channel === 'stream' && o.to === 'y').length, 1);
+    // z, the 'seed' and 'c' senders (unknown), and y (dead).
+    assert.equal(a.stats.contactPushPulls, 4);
+  });
+
+  it('a leaving member answers pings with its departure first', () => {
+    const b = mk('b');
+    know(b, 'a');
+    b.leave();
+    b.drainOutgoing();
+    b.handlePacket('a', pkt('a', { type: 'ping', seq: 9, target: 'b' }));
+    const ack = dgrams(b.drainOutgoing())[0] as Outgoing;
+    assert.deepEqual(ack.packet.body, { type: 'ack', seq: 9 });
+    assert.deepEqual(ack.packet.updates[0], { type: 'left', name: 'b', incarnation: 0 });
+  });
+
   it('metadata is bounded and spreads as an update event', () => {
     assert.throws(() => mk('a', { metaBytesMax: 4 }).setMeta('12345'), ConfigError);
     const a = mk('a');
@@ -297,7 +349,7 @@ describe('SWIM member (sans-IO)', () => {
     let total = 0;
     for (let i = 0; i < 20; i++) {
       a.handlePacket('x', pkt('x', { type: 'ping', seq: i, target: 'a' }));
-      for (const o of a.drainOutgoing()) {
+      for (const o of dgrams(a.drainOutgoing())) {
         assert.ok(o.bytes.length <= 600, `${o.bytes.length} bytes`);
         const d = decodePacket(o.bytes, { bytesMax: 600, metaBytesMax: 100, membersMax: 100 });
         assert.ok(d.ok);

@@ -58,6 +58,14 @@ export interface SwimConfig {
    * `pushPullIntervalMs · (ceil(log2 n − log2 32) + 1)` (memberlist's pushPullScale). 0 disables.
    */
   pushPullIntervalMs: number;
+  /**
+   * Serf-style reconnect, ms: every interval one random member known as dead (or forgotten as
+   * dead less than `reconnectTimeoutMs` ago) is sent a push-pull, so a cluster that fell apart
+   * (everyone declared everyone dead in a long partition) finds itself again. 0 disables.
+   */
+  reconnectIntervalMs: number;
+  /** How long the address of a member declared dead is kept for reconnect attempts, ms. */
+  reconnectTimeoutMs: number;
   /** Largest UDP packet built or accepted, bytes (payload before encryption overhead). */
   packetBytesMax: number;
   /** Largest push-pull (stream) message built or accepted, bytes. */
@@ -87,6 +95,8 @@ export function lanConfig(): SwimConfig {
     gossipNodes: 3,
     gossipToTheDeadMs: 30_000,
     pushPullIntervalMs: 30_000,
+    reconnectIntervalMs: 30_000,
+    reconnectTimeoutMs: 24 * 3_600_000,
     packetBytesMax: 1400,
     streamBytesMax: 10 * 1024 * 1024,
     metaBytesMax: 512,
@@ -107,6 +117,7 @@ export function wanConfig(): SwimConfig {
     gossipNodes: 4,
     gossipToTheDeadMs: 60_000,
     pushPullIntervalMs: 60_000,
+    reconnectIntervalMs: 60_000,
   };
 }
 
@@ -122,6 +133,7 @@ export function localConfig(): SwimConfig {
     gossipIntervalMs: 100,
     gossipToTheDeadMs: 15_000,
     pushPullIntervalMs: 15_000,
+    reconnectIntervalMs: 15_000,
   };
 }
 
@@ -135,6 +147,8 @@ export function fastConfig(): SwimConfig {
     gossipIntervalMs: 50,
     gossipToTheDeadMs: 5000,
     pushPullIntervalMs: 3000,
+    reconnectIntervalMs: 1000,
+    reconnectTimeoutMs: 600_000,
   };
 }
 
@@ -166,6 +180,8 @@ const INT_FIELDS: readonly (keyof SwimConfig)[] = [
   'gossipNodes',
   'gossipToTheDeadMs',
   'pushPullIntervalMs',
+  'reconnectIntervalMs',
+  'reconnectTimeoutMs',
   'packetBytesMax',
   'streamBytesMax',
   'metaBytesMax',

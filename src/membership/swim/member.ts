@@ -11,7 +11,8 @@
  * - dissemination: updates piggybacked on every packet (least-sent first, retired after
  *   `retransmitMult · ceil(log10(n + 1))` sends, packed into `packetBytesMax`), periodic gossip
  *   to `gossipNodes` members, periodic push-pull full-state exchange (stream channel), join
- *   through seed addresses;
+ *   through seed addresses, and Serf's reconnect (a periodic push-pull to a member believed
+ *   dead, so a cluster that fell apart in a long partition finds itself again);
  * - Lifeguard: local health multiplier scaling probe interval and timeout, dynamic suspicion
  *   timeout shrinking with independent confirmations, buddy system (a ping to a suspect carries
  *   the suspicion so it can refute at once), nacks from ping-req helpers.
@@ -93,6 +94,8 @@ export interface SwimStats {
   outboxDropped: number;
   eventsDropped: number;
   forwardsDropped: number;
+  /** Push-pulls started because a datagram came from an unknown or dead member. */
+  contactPushPulls: number;
 }
 
 export interface SwimMemberOptions {
@@ -130,6 +133,9 @@ interface Forward {
   deadlineMs: number;
 }
 
+/** A member is sent a learn-on-contact push-pull at most once per this many protocol periods. */
+const CONTACT_RETRY_PERIODS = 10;
+
 /** Limits on host-facing queues. */
 const OUTBOX_MAX = 4096;
 const EVENTS_MAX = 4096;
@@ -153,6 +159,11 @@ export class SwimMember {
   private nextProbeMs: number;
   private nextGossipMs: number;
   private nextPushPullMs: number;
+  private nextReconnectMs: number;
+  /** Members forgotten after being declared dead: address kept for reconnect attempts (bounded by membersMax). */
+  private readonly failed = new Map<string, { address: string; sinceMs: number }>();
+  /** Last learn-on-contact push-pull per member name (bounded by indirectForwardsMax). */
+  private readonly contacts = new Map<string, number>();
   private leaving = false;
   private outbox: Outgoing[] = [];
   private events: SwimEvent[] = [];
@@ -192,12 +203,14 @@ export class SwimMember {
       outboxDropped: 0,
       eventsDropped: 0,
       forwardsDropped: 0,
+      contactPushPulls: 0,
     };
     const c = opts.config;
     // Random phases so members started together do not probe in lockstep.
     this.nextProbeMs = opts.nowMs + this.rng.int(c.probeIntervalMs);
     this.nextGossipMs = c.gossipIntervalMs > 0 ? opts.nowMs + this.rng.int(c.gossipIntervalMs) + 1 : Number.POSITIVE_INFINITY;
     this.nextPushPullMs = c.pushPullIntervalMs > 0 ? opts.nowMs + c.pushPullIntervalMs + this.rng.int(c.pushPullIntervalMs) : Number.POSITIVE_INFINITY;
+    this.nextReconnectMs = c.reconnectIntervalMs > 0 ? opts.nowMs + c.reconnectIntervalMs + this.rng.int(c.reconnectIntervalMs) : Number.POSITIVE_INFINITY;
   }
 
   // ---------------------------------------------------------------- queries
@@ -248,7 +261,7 @@ export class SwimMember {
 
   /** When `tick` must next be called, ms (host time). */
   nextDeadlineMs(): number {
-    let t = this.leaving ? Number.POSITIVE_INFINITY : Math.min(this.nextProbeMs, this.nextPushPullMs);
+    let t = this.leaving ? Number.POSITIVE_INFINITY : Math.min(this.nextProbeMs, this.nextPushPullMs, this.nextReconnectMs);
     t = Math.min(t, this.nextGossipMs);
     if (this.probe !== undefined) t = Math.min(t, this.probe.indirectSent ? this.probe.endMs : this.probe.ackDeadlineMs);
     for (const f of this.forwards.values()) t = Math.min(t, f.deadlineMs);
@@ -338,6 +351,10 @@ export class SwimMember {
       this.pushPullRound();
       this.nextPushPullMs = now + pushPullIntervalFor(c.pushPullIntervalMs, this.liveCount());
     }
+    if (!this.leaving && now >= this.nextReconnectMs) {
+      this.reconnectRound();
+      this.nextReconnectMs = now + c.reconnectIntervalMs;
+    }
   }
 
   /** A datagram from `from` (the sender's address). Never throws on bad input: it is counted and dropped. */
@@ -350,7 +367,30 @@ export class SwimMember {
     this.stats.packetsIn++;
     const packet = decoded.packet;
     for (const u of packet.updates) this.applyUpdate(u);
+    this.learnOnContact(packet.from, from);
     this.handleBody(from, packet);
+  }
+
+  /**
+   * A datagram from a member we do not know, or believe dead, means our view and its view
+   * differ: exchange full state with it at once (rate-limited per name) instead of waiting for
+   * the periodic push-pull. This repairs a join rumour that retired before reaching everyone,
+   * and lets a member wrongly declared dead learn it and refute.
+   */
+  private learnOnContact(name: string, address: string): void {
+    if (name === this.name || this.leaving) return;
+    const m = this.members.get(name);
+    if (m !== undefined && m.state !== 'dead') return;
+    const last = this.contacts.get(name);
+    if (last !== undefined && this.nowMs - last < CONTACT_RETRY_PERIODS * this.config.probeIntervalMs) return;
+    this.contacts.delete(name);
+    this.contacts.set(name, this.nowMs);
+    if (this.contacts.size > this.config.indirectForwardsMax) {
+      const oldest = this.contacts.keys().next();
+      if (oldest.done !== true) this.contacts.delete(oldest.value);
+    }
+    this.stats.contactPushPulls++;
+    this.sendStream(address, { type: 'push-pull', join: false, fromAddress: this.self.address, states: this.records() });
   }
 
   /**
@@ -403,7 +443,9 @@ export class SwimMember {
           this.stats.misdirected++;
           return;
         }
-        this.sendPacket(from, { type: 'ack', seq: body.seq });
+        // A leaving member still answers, with its departure first, so a prober that missed
+        // the rumour learns it now.
+        this.sendPacket(from, { type: 'ack', seq: body.seq }, this.leaving ? { type: 'left', name: this.name, incarnation: this.self.incarnation } : undefined);
         return;
       case 'ack': {
         const p = this.probe;
@@ -493,6 +535,7 @@ export class SwimMember {
       if ((m.state === 'dead' || m.state === 'left') && this.nowMs - m.stateChangeMs > this.config.gossipToTheDeadMs) {
         this.members.delete(name);
         this.suspicions.delete(name);
+        if (m.state === 'dead' && this.config.reconnectIntervalMs > 0) this.rememberFailed(m);
       }
     }
     this.probeOrder = this.rng.shuffle([...this.members.keys()].filter((n) => n !== this.name));
@@ -555,6 +598,28 @@ export class SwimMember {
     const peer = peers[0];
     if (peer === undefined) return;
     this.sendStream(peer.address, { type: 'push-pull', join: false, fromAddress: this.self.address, states: this.records() });
+  }
+
+  private rememberFailed(m: Member): void {
+    this.failed.delete(m.name);
+    this.failed.set(m.name, { address: m.address, sinceMs: m.stateChangeMs });
+    if (this.failed.size > this.config.membersMax) {
+      const oldest = this.failed.keys().next();
+      if (oldest.done !== true) this.failed.delete(oldest.value);
+    }
+  }
+
+  /** Serf's reconnect: a push-pull to one random member we believe dead, in case it is not. */
+  private reconnectRound(): void {
+    for (const [name, f] of this.failed) {
+      if (this.nowMs - f.sinceMs > this.config.reconnectTimeoutMs) this.failed.delete(name);
+    }
+    const candidates: string[] = [];
+    for (const m of this.members.values()) if (m.state === 'dead') candidates.push(m.address);
+    for (const f of this.failed.values()) candidates.push(f.address);
+    if (candidates.length === 0) return;
+    const to = this.rng.pick(candidates);
+    this.sendStream(to, { type: 'push-pull', join: false, fromAddress: this.self.address, states: this.records() });
   }
 
   private records(): MemberRecord[] {
@@ -673,6 +738,7 @@ export class SwimMember {
     if (m === undefined) {
       if (this.members.size >= this.config.membersMax) return;
       const fresh: Member = { name: u.name, address: u.address, meta: u.meta, incarnation: u.incarnation, state: 'alive', stateChangeMs: this.nowMs };
+      this.failed.delete(u.name);
       this.members.set(u.name, fresh);
       this.probeOrder.splice(this.probeIndex + this.rng.int(this.probeOrder.length - this.probeIndex + 1), 0, u.name);
       this.broadcasts.enqueue(u);
