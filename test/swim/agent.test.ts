@@ -192,7 +192,7 @@ describe('SWIM agents as real processes', () => {
     await Promise.all(procs.map((p) => p.kill()));
   });
 
-  it('5 agents on loopback: kill one, the others see it fail; restart it, they see it rejoin', { timeout: 120_000 }, async () => {
+  it('5 agents on loopback: kill one, the others see it fail; restart it, they see it rejoin; SIGTERM leaves gracefully', { timeout: 120_000 }, async () => {
     const first = new AgentProcess(['--name', 'r1', '--bind', '127.0.0.1:0']);
     procs.push(first);
     const seed = (await first.waitFor((l) => l.event === 'listening', 'r1 listening')).address as string;
@@ -219,6 +219,13 @@ describe('SWIM agents as real processes', () => {
         (byName.get(n) as AgentProcess).waitFor((l) => l.event === 'join' && l.name === 'r3' && (l.incarnation ?? 0) >= 1, `${n} to see r3 rejoin`),
       ),
     );
+    // SIGTERM is a graceful leave: the others print `leave`, not `fail`.
+    const leaver = byName.get('r2') as AgentProcess;
+    const exited = new Promise<number | null>((r) => leaver.proc.once('exit', (code) => r(code)));
+    leaver.proc.kill('SIGTERM');
+    const stayers = others.filter((n) => n !== 'r2');
+    await Promise.all(stayers.map((n) => (byName.get(n) as AgentProcess).waitFor((l) => l.event === 'leave' && l.name === 'r2', `${n} to see r2 leave`)));
+    assert.equal(await exited, 0);
     // No live member was ever declared dead.
     for (const n of others) {
       const wrong = (byName.get(n) as AgentProcess).lines.filter((l) => l.event === 'fail' && l.name !== 'r3');
