@@ -325,6 +325,7 @@ export class SwimAgent {
     const from = formatHostPort({ host: socket.remoteAddress ?? '0.0.0.0', port: socket.remotePort ?? 0 });
     const reader = new FrameReader(this.streamBytesMax());
     let kind: number | undefined;
+    let handled = false;
     const end = (): void => {
       this.sockets.delete(socket);
       socket.destroy();
@@ -336,6 +337,8 @@ export class SwimAgent {
     });
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('data', (chunk: Buffer) => {
+      // One request per connection: anything after it is ignored.
+      if (handled) return;
       let data = chunk;
       if (kind === undefined) {
         kind = data[0];
@@ -346,6 +349,7 @@ export class SwimAgent {
             this.agentStats.streamErrors++;
             return end();
           }
+          handled = true;
           socket.end(frame(new TextEncoder().encode(JSON.stringify(this.status()))));
           return;
         }
@@ -360,6 +364,7 @@ export class SwimAgent {
         return end();
       }
       if (r === undefined) return;
+      handled = true;
       const plain = this.unseal(r);
       if (plain === undefined || this.closed) return end();
       this.member.tick(this.clock.now());
