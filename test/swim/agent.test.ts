@@ -103,6 +103,30 @@ describe('SWIM agent over UDP/TCP (in-process, loopback)', () => {
     assert.equal((await queryAgentStatus(a.address)).members.length, 2);
   });
 
+  it('keys rotate live: install everywhere, use everywhere, remove the old one; a new-key-only member joins', async () => {
+    const oldKey = Keyring.generateKey();
+    const newKey = Keyring.generateKey();
+    const ringA = Keyring.fromBase64([oldKey]);
+    const ringB = Keyring.fromBase64([oldKey]);
+    const a = await SwimAgent.start({ name: 'k1', bind: '127.0.0.1:0', config: fastConfig(), keyring: ringA, seed: 7 });
+    const b = await SwimAgent.start({ name: 'k2', bind: '127.0.0.1:0', config: fastConfig(), keyring: ringB, seed: 8 });
+    agents.push(a, b);
+    assert.equal(await b.join([a.address]), 1);
+    const newBytes = Buffer.from(newKey, 'base64');
+    ringA.install(newBytes);
+    ringB.install(newBytes);
+    ringA.use(newBytes);
+    ringB.use(newBytes);
+    ringA.remove(Buffer.from(oldKey, 'base64'));
+    ringB.remove(Buffer.from(oldKey, 'base64'));
+    const c = await SwimAgent.start({ name: 'k3', bind: '127.0.0.1:0', config: fastConfig(), keyring: Keyring.fromBase64([newKey]), seed: 9 });
+    agents.push(c);
+    const waitC = eventWaiter(c);
+    assert.equal(await c.join([a.address]), 1);
+    await waitC((e) => e.type === 'join' && e.member.name === 'k2', 'k3 to learn k2 through the rotated cluster');
+    assert.equal(a.agentStats.decryptFailed + b.agentStats.decryptFailed, 0);
+  });
+
   it('a join to an unreachable seed fails with a clear message', async () => {
     const a = await SwimAgent.start({ name: 'u1', bind: '127.0.0.1:0', config: fastConfig(), seed: 4, streamTimeoutMs: 2000 });
     agents.push(a);

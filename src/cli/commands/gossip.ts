@@ -103,12 +103,18 @@ export function registerGossip(program: Command): void {
     .command('members')
     .description("list a running agent's view of the cluster (connects over loopback TCP)")
     .requiredOption('--agent <host:port>', 'the agent address (its --bind address)')
-    .option('--json', 'print JSON')
-    .action(async (flags: { agent: string; json?: boolean }) => {
+    .option('--stats', 'also print the agent counters (packets, rejections by reason, decryption failures)')
+    .option('--json', 'print JSON (members and counters)')
+    .action(async (flags: { agent: string; json?: boolean; stats?: boolean }) => {
       const status = await queryAgentStatus(flags.agent);
       if (flags.json === true) {
         printJson(status);
         return;
+      }
+      if (flags.stats === true) {
+        const { rejected, ...counters } = status.stats;
+        const rows: [string, number][] = [['local health score', status.health], ...Object.entries(counters), ...Object.entries(rejected).map(([k, v]): [string, number] => [`rejected ${k}`, v])];
+        process.stdout.write(`${table(['counter', 'value'], rows)}\n\n`);
       }
       process.stdout.write(
         `${table(
