@@ -9,7 +9,8 @@
  *    members, Lifeguard on vs off;
  * 3. messages per member per protocol period as n grows (SWIM: constant).
  *
- * Run: node --import tsx bench/swim.ts [--quick] [--seed N]
+ * Run: node --import tsx bench/swim.ts [--quick] [--seed N] [--fp-seeds N] [--fp-modes loss,pause,slow]
+ *      [--sections detect,fp,msgs]
  */
 import type { NodeId } from '../src/core/ids.ts';
 import { lanConfig, type SwimConfig } from '../src/membership/swim/config.ts';
@@ -21,6 +22,12 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const seedArg = args.indexOf('--seed');
 const baseSeed = seedArg >= 0 ? Number(args[seedArg + 1]) : 1;
+function listArg(name: string, dflt: string[]): string[] {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] ?? '').split(',') : dflt;
+}
+const sections = new Set(listArg('--sections', ['detect', 'fp', 'msgs']));
+const fpSeedsArg = args.indexOf('--fp-seeds');
 
 interface Cluster {
   sim: Simulator<SwimSimMsg>;
@@ -217,60 +224,74 @@ function messagesPerPeriod(n: number, seed: number, periods: number): { packets:
 
 const started = performance.now();
 const predicted = Math.E / (Math.E - 1);
-console.log(`# SWIM measurements (simulator, seed ${baseSeed}${quick ? ', --quick' : ''})\n`);
-console.log('## Failure detection (LAN preset, T = 1000 ms, latency 1-5 ms, no loss)\n');
-console.log(`SWIM's predicted mean time to first detection: e/(e-1) = ${predicted.toFixed(3)} T.\n`);
-console.log('| n | trials | first ping of the dead member, mean (T) | first suspicion, mean / p99 (T) | all members suspect, mean (T) | all members declare dead, mean / p99 (T) |');
-console.log('|---|---|---|---|---|---|');
-for (const n of quick ? [8, 32] : [8, 16, 32, 64]) {
-  const trials = quick ? 10 : 40;
-  const d = detection(n, trials, baseSeed + n);
+
+function reportDetection(): void {
+  console.log('## Failure detection (LAN preset, T = 1000 ms, latency 1-5 ms, no loss)\n');
+  console.log(`SWIM's predicted mean time to first detection: e/(e-1) = ${predicted.toFixed(3)} T.\n`);
+  console.log('| n | trials | first ping of the dead member, mean (T) | first suspicion, mean / p99 (T) | all members suspect, mean (T) | all members declare dead, mean / p99 (T) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const n of quick ? [8, 32] : [8, 16, 32, 64]) {
+    const trials = quick ? 10 : 40;
+    const d = detection(n, trials, baseSeed + n);
+    console.log(
+      `| ${n} | ${trials} | ${f(mean(d.firstPing))} | ${f(mean(d.first))} / ${f(quantile(d.first, 0.99))} | ${f(mean(d.allSuspect))} | ${f(mean(d.allDead))} / ${f(quantile(d.allDead, 0.99))} |`,
+    );
+  }
+}
+
+function reportFalsePositives(): void {
+  console.log('\n## False positives (healthy members declared dead), LAN preset\n');
+  const fpN = 16;
+  const hours = quick ? 0.25 : 1;
+  const fpSeeds = fpSeedsArg >= 0 ? Number(args[fpSeedsArg + 1]) : quick ? 1 : 4;
+  const fpModes = listArg('--fp-modes', ['loss', 'pause', 'slow']) as FpMode[];
+  console.log(`n = ${fpN}, ${fpSeeds} run(s) of ${hours} h of virtual time per row (seeds ${baseSeed + 100}..${baseSeed + 99 + fpSeeds}), totals.\n`);
   console.log(
-    `| ${n} | ${trials} | ${f(mean(d.firstPing))} | ${f(mean(d.first))} / ${f(quantile(d.first, 0.99))} | ${f(mean(d.allSuspect))} | ${f(mean(d.allDead))} / ${f(quantile(d.allDead, 0.99))} |`,
+    '| condition | Lifeguard | suspicions of healthy members | FP incidents | FP declarations | FP declarations per member per hour | FP incidents per member per hour | starved members declared dead |',
   );
-}
-
-console.log('\n## False positives (healthy members declared dead), LAN preset\n');
-const fpN = 16;
-const hours = quick ? 0.25 : 1;
-const fpSeeds = quick ? 1 : 4;
-console.log(`n = ${fpN}, ${fpSeeds} run(s) of ${hours} h of virtual time per row (seeds ${baseSeed + 100}..${baseSeed + 99 + fpSeeds}), totals.\n`);
-console.log('| condition | Lifeguard | suspicions of healthy members | FP incidents | FP declarations | FP declarations per member per hour | FP incidents per member per hour | starved members declared dead |');
-console.log('|---|---|---|---|---|---|---|---|');
-const fpRows: [string, boolean, FpResult][] = [];
-for (const mode of ['loss', 'pause', 'slow'] as const) {
-  for (const lifeguard of [false, true]) {
-    const r: FpResult = { incidents: 0, declarations: 0, starvedDeclared: 0, suspicions: 0, memberHours: 0 };
-    for (let k = 0; k < fpSeeds; k++) {
-      const one = falsePositives(fpN, hours, baseSeed + 100 + k, lifeguard, mode);
-      r.incidents += one.incidents;
-      r.declarations += one.declarations;
-      r.starvedDeclared += one.starvedDeclared;
-      r.suspicions += one.suspicions;
-      r.memberHours += one.memberHours;
+  console.log('|---|---|---|---|---|---|---|---|');
+  const fpRows: [string, boolean, FpResult][] = [];
+  for (const mode of fpModes) {
+    for (const lifeguard of [false, true]) {
+      const r: FpResult = { incidents: 0, declarations: 0, starvedDeclared: 0, suspicions: 0, memberHours: 0 };
+      for (let k = 0; k < fpSeeds; k++) {
+        const one = falsePositives(fpN, hours, baseSeed + 100 + k, lifeguard, mode);
+        r.incidents += one.incidents;
+        r.declarations += one.declarations;
+        r.starvedDeclared += one.starvedDeclared;
+        r.suspicions += one.suspicions;
+        r.memberHours += one.memberHours;
+      }
+      fpRows.push([mode, lifeguard, r]);
+      console.log(
+        `| ${FP_MODES[mode]} | ${lifeguard ? 'on' : 'off'} | ${r.suspicions} | ${r.incidents} | ${r.declarations} | ${f(r.declarations / r.memberHours, 3)} | ${f(r.incidents / r.memberHours, 4)} | ${mode === 'loss' ? '-' : r.starvedDeclared} |`,
+      );
     }
-    fpRows.push([mode, lifeguard, r]);
-    console.log(
-      `| ${FP_MODES[mode]} | ${lifeguard ? 'on' : 'off'} | ${r.suspicions} | ${r.incidents} | ${r.declarations} | ${f(r.declarations / r.memberHours, 3)} | ${f(r.incidents / r.memberHours, 4)} | ${mode === 'loss' ? '-' : r.starvedDeclared} |`,
-    );
   }
-}
-for (const mode of ['loss', 'pause', 'slow'] as const) {
-  const off = fpRows.find((x) => x[0] === mode && !x[1])?.[2];
-  const on = fpRows.find((x) => x[0] === mode && x[1])?.[2];
-  if (off && on) {
-    const ratio = (a: number, b: number): string => (b === 0 ? (a === 0 ? 'both 0' : `>= ${a}x (Lifeguard: 0)`) : `${f(a / b, 1)}x`);
-    console.log(
-      `\n${FP_MODES[mode]}: Lifeguard off / on: FP declarations ${ratio(off.declarations, on.declarations)}, FP incidents ${ratio(off.incidents, on.incidents)}, suspicions ${ratio(off.suspicions, on.suspicions)}`,
-    );
+  const ratio = (a: number, b: number): string => (b === 0 ? (a === 0 ? 'both 0' : `>= ${a}x (Lifeguard: 0)`) : `${f(a / b, 1)}x`);
+  for (const mode of fpModes) {
+    const off = fpRows.find((x) => x[0] === mode && !x[1])?.[2];
+    const on = fpRows.find((x) => x[0] === mode && x[1])?.[2];
+    if (off && on) {
+      console.log(
+        `\n${FP_MODES[mode]}: Lifeguard off / on: FP declarations ${ratio(off.declarations, on.declarations)}, FP incidents ${ratio(off.incidents, on.incidents)}, suspicions ${ratio(off.suspicions, on.suspicions)}`,
+      );
+    }
   }
 }
 
-console.log('\n## Messages per member per protocol period (LAN preset, steady state after 60 T of warm-up, no faults)\n');
-console.log('| n | datagrams sent / member / T | bytes sent / member / T | push-pull streams / member / T |');
-console.log('|---|---|---|---|');
-for (const n of quick ? [8, 32, 64] : [8, 16, 32, 64, 128]) {
-  const m = messagesPerPeriod(n, baseSeed + 200 + n, quick ? 60 : 120);
-  console.log(`| ${n} | ${f(m.packets, 3)} | ${f(m.bytes, 1)} | ${f(m.streams, 4)} |`);
+function reportMessages(): void {
+  console.log('\n## Messages per member per protocol period (LAN preset, steady state after 60 T of warm-up, no faults)\n');
+  console.log('| n | datagrams sent / member / T | bytes sent / member / T | push-pull streams / member / T |');
+  console.log('|---|---|---|---|');
+  for (const n of quick ? [8, 32, 64] : [8, 16, 32, 64, 128]) {
+    const m = messagesPerPeriod(n, baseSeed + 200 + n, quick ? 60 : 120);
+    console.log(`| ${n} | ${f(m.packets, 3)} | ${f(m.bytes, 1)} | ${f(m.streams, 4)} |`);
+  }
 }
+
+console.log(`# SWIM measurements (simulator, seed ${baseSeed}${quick ? ', --quick' : ''})\n`);
+if (sections.has('detect')) reportDetection();
+if (sections.has('fp')) reportFalsePositives();
+if (sections.has('msgs')) reportMessages();
 console.log(`\n(wall time ${((performance.now() - started) / 1000).toFixed(1)} s)`);
