@@ -196,6 +196,23 @@ describe('SWIM member (sans-IO)', () => {
     assert.equal(a.member('b')?.state, 'suspect');
   });
 
+  it('a stale accusation (below our incarnation) is answered by re-sending our current alive in the reply', () => {
+    const b = mk('b');
+    b.handlePacket('c', pkt('c', { type: 'gossip' }, [{ type: 'suspect', name: 'b', incarnation: 0, from: 'c' }]));
+    assert.equal(b.incarnation, 1);
+    // Let the refutation retire from the piggyback queue.
+    for (let i = 0; i < 20; i++) b.handlePacket('c', pkt('c', { type: 'ping', seq: 100 + i, target: 'b' }));
+    b.drainOutgoing();
+    assert.equal(b.broadcastQueueSize, 0);
+    // A member that missed it pings with its old suspicion (buddy system): the ack carries alive@1.
+    b.handlePacket('a', pkt('a', { type: 'ping', seq: 1, target: 'b' }, [{ type: 'suspect', name: 'b', incarnation: 0, from: 'a' }]));
+    const ack = dgrams(b.drainOutgoing())[0] as Outgoing;
+    assert.deepEqual(ack.packet.body, { type: 'ack', seq: 1 });
+    assert.deepEqual(ack.packet.updates[0], alive('b', 1));
+    assert.equal(b.incarnation, 1, 'a stale accusation must not bump the incarnation');
+    assert.equal(b.stats.staleAccusations, 1);
+  });
+
   it('Lifeguard buddy system: a ping to a suspect carries its suspicion first, so it refutes in the ack', () => {
     const a = mk('a');
     know(a, 'b');

@@ -96,6 +96,8 @@ export interface SwimStats {
   forwardsDropped: number;
   /** Push-pulls started because a datagram came from an unknown or dead member. */
   contactPushPulls: number;
+  /** Suspect/dead reports about this member at an incarnation it had already refuted (answered by re-sending its alive). */
+  staleAccusations: number;
 }
 
 export interface SwimMemberOptions {
@@ -204,6 +206,7 @@ export class SwimMember {
       eventsDropped: 0,
       forwardsDropped: 0,
       contactPushPulls: 0,
+      staleAccusations: 0,
     };
     const c = opts.config;
     // Random phases so members started together do not probe in lockstep.
@@ -769,6 +772,7 @@ export class SwimMember {
   }
 
   private onSuspect(u: Extract<SwimUpdate, { type: 'suspect' }>): void {
+    if (this.staleAccusationOfSelf(u)) return;
     const m = this.members.get(u.name);
     if (m === undefined || u.incarnation < m.incarnation) return;
     const existing = this.suspicions.get(u.name);
@@ -797,6 +801,7 @@ export class SwimMember {
   }
 
   private onDeadOrLeft(u: Extract<SwimUpdate, { type: 'dead' | 'left' }>): void {
+    if (this.staleAccusationOfSelf(u)) return;
     const m = this.members.get(u.name);
     if (m === undefined || u.incarnation < m.incarnation) return;
     if (m.state === 'dead' || m.state === 'left') return;
@@ -810,6 +815,21 @@ export class SwimMember {
     this.suspicions.delete(u.name);
     this.broadcasts.enqueue(u);
     this.event(u.type === 'left' ? 'leave' : 'fail', m, u.type === 'dead' ? u.from : u.name);
+  }
+
+  /**
+   * An accusation about us at an incarnation we already refuted means its sender missed the
+   * refutation (the rumour retired before reaching it). memberlist ignores it; we queue our
+   * current alive again so the very reply (the ack to a buddy-system ping) carries it, instead
+   * of leaving the sender to declare us dead when its suspicion times out.
+   */
+  private staleAccusationOfSelf(u: SwimUpdate): boolean {
+    if (u.name !== this.name || u.incarnation >= this.self.incarnation) return false;
+    if (!this.leaving && u.type !== 'alive') {
+      this.stats.staleAccusations++;
+      this.broadcastSelfAlive();
+    }
+    return true;
   }
 
   /** SWIM §4.2: a member suspected (or declared dead) at incarnation i answers with alive at i + 1 or more. */
