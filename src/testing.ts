@@ -3,6 +3,8 @@
  * testing clusterkit-based systems (and clusterkit itself) without real time or sockets.
  */
 export * from './core/index.ts';
+export type { MemClusterOptions, ObservedEvent } from './membership/swim/memcluster.ts';
+export { MemCluster } from './membership/swim/memcluster.ts';
 export * from './sim/index.ts';
 export type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/index.ts';
 export { findScenario, SCENARIOS } from './scenarios/index.ts';

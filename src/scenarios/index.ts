@@ -7,6 +7,7 @@ import { crdtMapScenario } from './crdt-map-scenario.ts';
 import { gossipRoundsScenario } from './gossip-rounds-scenario.ts';
 import { raftElectionScenario } from './raft-election.ts';
 import { raftScenario } from './raft-scenario.ts';
+import { swimScenario } from './swim-scenario.ts';
 import type { Scenario } from './types.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   gossipRoundsScenario,
   raftElectionScenario,
   raftScenario,
+  swimScenario,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { GossipMode } from '../../gossip/config.ts';
 import { measureResidue, measureRounds } from '../../gossip/experiments.ts';
-import { intFlag, printJson, table, UsageError } from '../util.ts';
+import { commandGroup, intFlag, printJson, table, UsageError } from '../util.ts';
 
 const MODES: readonly GossipMode[] = ['push', 'pull', 'push-pull'];
 
@@ -26,19 +26,9 @@ function parseModes(value: string): GossipMode[] {
   return out;
 }
 
-/**
- * The `gossip` command may also be created by the membership module; attach to it if present
- * (so this must be registered after that module: commander refuses a second `gossip`).
- */
-function gossipCommand(program: Command): Command {
-  return (
-    program.commands.find((c) => c.name() === 'gossip') ??
-    program.command('gossip').description('Gossip: membership and epidemic dissemination')
-  );
-}
 
 export function registerGossipEpidemic(program: Command): void {
-  const gossip = gossipCommand(program);
+  const gossip = commandGroup(program, 'gossip', 'Gossip: SWIM membership and epidemic dissemination');
   gossip
     .command('rounds')
     .description('Rounds for one rumor to reach all n nodes (push, pull, push-pull), many seeded trials, beside the models')

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
 import { registerGossipEpidemic } from './gossip-epidemic.ts';
+import { registerGossip } from './gossip.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
 import { registerSim } from './sim.ts';
@@ -12,6 +13,7 @@ import { registerStorage } from './storage.ts';
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
   registerGossipEpidemic,
+  registerGossip,
   registerModels,
   registerPlacement,
   registerSim,
