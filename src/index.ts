@@ -3,3 +3,4 @@
  * (anything not exported here or from `clusterkit/testing`) are not importable.
  */
 export * from './core/index.ts';
+export * from './balancing/index.ts';
