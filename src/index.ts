@@ -4,3 +4,7 @@
  */
 export * from './core/index.ts';
 export * from './balancing/index.ts';
+export type { BackendConfig, HealthCheckConfig, HostPort, ProxyConfig } from './proxy/config.ts';
+export { parseProxyConfigText, resolveProxyConfig } from './proxy/config.ts';
+export type { Logger, ProxyDeps } from './proxy/server.ts';
+export { ProxyServer } from './proxy/server.ts';
