@@ -29,3 +29,5 @@ export type { CandidateSet, EndpointView, Outcome, Picker, PickRequest, Policy }
 export { POLICIES, POLICY_ALIASES } from './types.ts';
 export type { WeightedRoundRobinOptions } from './weighted-round-robin.ts';
 export { WeightedRoundRobinPicker } from './weighted-round-robin.ts';
+export type { BalancedClientOptions, ClientEndpoint, ClientRequest, ClientResponse } from './client.ts';
+export { BalancedClient } from './client.ts';
