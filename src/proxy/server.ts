@@ -356,12 +356,13 @@ class Exchange implements Dispatcher.DispatchHandler {
       }
       if (lower === 'host') host = value;
       else if (lower === 'content-length' && value !== '0') this.hasBody = true;
-      if (hashHeader !== undefined && lower === hashHeader) this.key = value;
+      if (lower === hashHeader) this.key = value;
       out.push(name, value);
     }
     if (connectionTokens !== undefined) this.dropConnectionTokens(connectionTokens);
     const client = this.req.socket.remoteAddress ?? 'unknown';
-    if (hashHeader === undefined) this.key = client;
+    // Only the consistent-hash policy reads a key; by default it is the client address.
+    if (hashHeader === undefined && this.proxy.config.policy === 'consistent-hash') this.key = client;
     this.headers.push('x-forwarded-for', xff === undefined ? client : `${xff}, ${client}`, 'x-forwarded-proto', 'http');
     if (host !== undefined) this.headers.push('x-forwarded-host', host);
   }

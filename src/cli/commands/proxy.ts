@@ -9,7 +9,7 @@ import { ConfigError } from '../../core/errors.ts';
 import { parseProxyConfigText, resolveProxyConfig } from '../../proxy/config.ts';
 import { ProxyServer } from '../../proxy/server.ts';
 import { formatHostPort } from '../../proxy/config.ts';
-import { durationFlag, floatFlag, intFlag, UsageError } from '../util.ts';
+import { durationFlag, floatFlag, intFlag, printJson, UsageError } from '../util.ts';
 
 interface ProxyFlags {
   config?: string;
@@ -32,6 +32,7 @@ interface ProxyFlags {
   connections?: number;
   outlier?: boolean;
   seed?: number;
+  check?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -105,6 +106,7 @@ export function registerProxy(program: Command): void {
     .option('--connections <n>', 'keep-alive connections per backend, at most (default 128)', intFlag('--connections', { min: 1, max: 100000 }))
     .option('--no-outlier', 'disable passive outlier detection')
     .option('--seed <n>', 'seed for randomised policies (default 1)', intFlag('--seed', { min: 0 }))
+    .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
     .action(async (flags: ProxyFlags) => {
       let base: Record<string, unknown> = {};
       if (flags.config !== undefined) {
@@ -121,6 +123,10 @@ export function registerProxy(program: Command): void {
         throw new UsageError('proxy needs --listen and at least one --backend, or --config <file>');
       }
       const config = resolveProxyConfig(flagsToRawConfig(flags, base));
+      if (flags.check === true) {
+        printJson({ ...config, listen: formatHostPort(config.listen), admin: config.admin && formatHostPort(config.admin) });
+        return;
+      }
       const proxy = new ProxyServer(config);
       try {
         await proxy.start();
