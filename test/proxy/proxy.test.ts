@@ -5,7 +5,11 @@
  * recovery, unreachable backends at start, /metrics, config errors.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Pool } from 'undici';
@@ -256,6 +260,63 @@ describe('proxy under faults', async () => {
       await client.close();
       await proxy.close();
       for (const b of backends) await b.kill().catch(() => {});
+    }
+  });
+});
+
+describe('proxy health checks and CLI', () => {
+  it('HTTP health checks take a backend out on a failing status and back on success', async () => {
+    const backends = await Promise.all(['a', 'b'].map((n) => startBackend(n)));
+    const { proxy, client } = await startProxy(
+      backends.map((b) => b.address),
+      { policy: 'round-robin', healthCheck: { type: 'http', path: '/health', intervalMs: 20, timeoutMs: 500, healthyThreshold: 2, unhealthyThreshold: 2 } },
+    );
+    try {
+      const sick = backends[0] as TestBackend;
+      const down = waitFor<{ id: string; healthy: boolean }>(proxy, 'health', (e) => e.id === sick.address && !e.healthy);
+      sick.status = 500;
+      await down;
+      assert.equal(sick.lastHeaders['user-agent'], 'clusterkit-health-check');
+      for (let i = 0; i < 6; i++) assert.equal((await get(client)).body, 'b');
+      const up = waitFor<{ id: string; healthy: boolean }>(proxy, 'health', (e) => e.id === sick.address && e.healthy);
+      sick.status = 200;
+      await up;
+      const seen = new Set<string>();
+      for (let i = 0; i < 4; i++) seen.add((await get(client)).body);
+      assert.deepEqual([...seen].sort(), ['a', 'b']);
+    } finally {
+      await client.close();
+      await proxy.close();
+      for (const b of backends) await b.kill();
+    }
+  });
+
+  it('clusterkit proxy --config runs, serves, and exits 0 on SIGTERM', async () => {
+    const backend = await startBackend('only');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ck-proxy-'));
+    const file = path.join(dir, 'lb.json');
+    writeFileSync(file, JSON.stringify({ listen: '127.0.0.1:0', backends: [backend.address], policy: 'lc', healthCheck: { type: 'tcp' } }));
+    const child = spawn(process.execPath, ['bin/clusterkit.mjs', 'proxy', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let err = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /listening on 127\.0\.0\.1:(\d+) \(policy least-connections, 1 backends/.exec(err);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${err}`)));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(await res.text(), 'only');
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      assert.equal(code, 0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      await backend.kill();
     }
   });
 });
