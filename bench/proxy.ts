@@ -5,7 +5,7 @@
  * node-http-proxy (npm http-proxy, default options). Everything is started and stopped here.
  *
  * Needs nginx, haproxy and wrk on PATH (Debian: apt-get install nginx-light haproxy wrk).
- * usage: node --import tsx bench/proxy.ts [--seconds 8] [--policy round-robin] [--connections 64] [--rounds 1]
+ * usage: node --import tsx bench/proxy.ts [--seconds 8] [--policies round-robin,p2c] [--connections 64] [--rounds 1]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '8' },
-    policy: { type: 'string', default: 'round-robin' },
+    policies: { type: 'string', default: 'round-robin,p2c' },
     connections: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '1' },
     only: { type: 'string' },
@@ -36,7 +36,9 @@ for (const tool of ['nginx', 'haproxy', 'wrk']) {
 
 const BASE = 29100;
 const backends = [BASE + 1, BASE + 2, BASE + 3];
-const ports = { nginx: BASE + 10, haproxy: BASE + 11, clusterkit: BASE + 12, httpProxy: BASE + 13 };
+const policies = values.policies.split(',');
+const ports = { nginx: BASE + 10, haproxy: BASE + 11, httpProxy: BASE + 13 };
+const clusterkitPorts = policies.map((_, i) => BASE + 20 + i);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ck-bench-proxy-'));
 const children: ChildProcess[] = [];
 
@@ -151,26 +153,29 @@ async function main(): Promise<void> {
   start('haproxy', ['-f', path.join(dir, 'haproxy.cfg'), '-db'], 'haproxy');
   start(process.execPath, ['-e', httpProxyScript], 'node-http-proxy');
   const repo = path.resolve(import.meta.dirname, '..');
-  start(
-    process.execPath,
-    [
-      path.join(repo, 'bin/clusterkit.mjs'),
-      'proxy',
-      '--listen',
-      `127.0.0.1:${ports.clusterkit}`,
-      ...backends.flatMap((p) => ['--backend', `127.0.0.1:${p}`]),
-      '--policy',
-      values.policy,
-    ],
-    'clusterkit proxy',
-  );
-  await Promise.all([...backends, ...Object.values(ports)].map((p) => waitPort(p)));
+  policies.forEach((policy, i) => {
+    start(
+      process.execPath,
+      [
+        path.join(repo, 'bin/clusterkit.mjs'),
+        'proxy',
+        '--listen',
+        `127.0.0.1:${clusterkitPorts[i]}`,
+        ...backends.flatMap((p) => ['--backend', `127.0.0.1:${p}`]),
+        '--policy',
+        policy,
+      ],
+      `clusterkit proxy ${policy}`,
+    );
+  });
+  const allPorts = [...Object.values(ports), ...clusterkitPorts];
+  await Promise.all([...backends, ...allPorts].map((p) => waitPort(p)));
   // Warm up every proxy (JIT, connection pools) before measuring.
-  for (const p of Object.values(ports)) spawnSync('wrk', ['-t1', `-c${conns}`, '-d2s', `http://127.0.0.1:${p}/`]);
+  for (const p of allPorts) spawnSync('wrk', ['-t1', `-c${conns}`, '-d2s', `http://127.0.0.1:${p}/`]);
 
   const targets: [string, number][] = [
     ['direct backend (no proxy)', backends[0] as number],
-    [`clusterkit proxy (${values.policy})`, ports.clusterkit],
+    ...policies.map((policy, i): [string, number] => [`clusterkit proxy (${policy})`, clusterkitPorts[i] as number]),
     ['nginx (round robin, keepalive 64)', ports.nginx],
     ['haproxy (roundrobin, http-reuse always)', ports.haproxy],
     ['node-http-proxy (npm http-proxy)', ports.httpProxy],
@@ -178,13 +183,28 @@ async function main(): Promise<void> {
   const only = values.only;
   const all: Result[][] = [];
   for (let r = 0; r < rounds; r++) all.push(targets.filter(([n]) => only === undefined || n.includes(only) || n.startsWith('direct')).map(([n, p]) => wrk(n, p)));
+  // Ratios use the first clusterkit policy listed.
   const ck = (rs: Result[]) => rs.find((x) => x.name.startsWith('clusterkit'))?.rps ?? Number.NaN;
   process.stdout.write(`wrk -t1 -c${conns} -d${seconds}s, ${os.cpus().length} CPUs, Node ${process.version}\n`);
   all.forEach((rs, i) => {
     if (rounds > 1) process.stdout.write(`round ${i + 1}\n`);
-    process.stdout.write('| target | req/s | latency | errors | clusterkit / target |\n|---|---:|---|---|---:|\n');
+    process.stdout.write(`| target | req/s | latency | errors | clusterkit (${policies[0]}) / target |\n|---|---:|---|---|---:|\n`);
     for (const x of rs) process.stdout.write(`| ${x.name} | ${x.rps.toFixed(0)} | ${x.latency} | ${x.errors} | ${(ck(rs) / x.rps).toFixed(2)} |\n`);
   });
+  if (rounds > 1) {
+    // Rounds run back to back, so each round's ratio compares targets under similar load.
+    const median = (xs: number[]) => {
+      const s = xs.slice().sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+    };
+    process.stdout.write(`\nmedian over ${rounds} rounds\n| target | median req/s | median clusterkit (${policies[0]}) / target | per-round ratios |\n|---|---:|---:|---|\n`);
+    (all[0] ?? []).forEach((x, i) => {
+      const rps = all.map((rs) => rs[i]?.rps ?? Number.NaN);
+      const ratios = all.map((rs) => ck(rs) / (rs[i]?.rps ?? Number.NaN));
+      process.stdout.write(`| ${x.name} | ${median(rps).toFixed(0)} | ${median(ratios).toFixed(2)} | ${ratios.map((r) => r.toFixed(2)).join(', ')} |\n`);
+    });
+  }
 }
 
 await main();
