@@ -311,3 +311,60 @@ describe('EdfScheduler', () => {
     assert.deepEqual(seq, [0, 1, 0, 1, 0, 1]);
   });
 });
+
+describe('picker details', () => {
+  it('smooth WRR (nginx): a failure costs weight/maxFails of effective weight, recovered one unit per pick', () => {
+    const { balancer } = make('weighted-round-robin', specs(2, [4, 4]));
+    const e1 = balancer.get('e1');
+    assert.ok(e1 !== undefined);
+    balancer.begin(e1);
+    balancer.end(e1, 'failure', 1);
+    // e1's effective weight drops to 0 and climbs back 1 per pick: e2 gets the first picks.
+    const seq = Array.from({ length: 8 }, () => balancer.pick()?.id);
+    assert.deepEqual(seq.slice(0, 2), ['e2', 'e2']);
+    // Once recovered, shares are equal again over a full cycle.
+    for (let i = 0; i < 40; i++) balancer.pick();
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 80; i++) {
+      const id = balancer.pick()?.id ?? '';
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    assert.deepEqual(
+      [...counts.entries()].sort(),
+      [
+        ['e1', 40],
+        ['e2', 40],
+      ],
+    );
+  });
+
+  it('p2c with choiceCount 3 still prefers less loaded endpoints', () => {
+    const clock = new ManualClock(0);
+    const b = new Balancer(specs(4), {
+      picker: createPicker('p2c', { rng: createRng(3), clock, p2c: { choiceCount: 3 } }),
+      clock,
+      outlier: false,
+    });
+    const busy = b.get('e4');
+    assert.ok(busy !== undefined);
+    for (let i = 0; i < 5; i++) b.begin(busy);
+    let hits = 0;
+    for (let i = 0; i < 400; i++) if (b.pick() === busy) hits++;
+    // busy wins only when all three draws hit it: (1/4)^3 of picks.
+    assert.ok(hits < 20, `busy picked ${hits} times`);
+  });
+
+  it('peak EWMA: an unmeasured endpoint with requests in flight gets the penalty, an idle one is explored', () => {
+    const clock = new ManualClock(0);
+    const { balancer } = make('peak-ewma', specs(2), 4, clock);
+    const [a, b] = balancer.endpoints();
+    assert.ok(a !== undefined && b !== undefined);
+    balancer.begin(a);
+    balancer.end(a, 'success', 50);
+    // b never measured and idle: cost 0, explored first.
+    assert.equal(balancer.pick(), b);
+    balancer.begin(b);
+    // b never measured with 1 in flight: penalty; a (50 ms, idle) wins.
+    for (let i = 0; i < 20; i++) assert.equal(balancer.pick(), a);
+  });
+});

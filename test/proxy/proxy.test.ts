@@ -108,6 +108,16 @@ describe('proxy forwarding', async () => {
     assert.match(await r.body.text(), /echo payload$/);
   });
 
+  it('streams large bodies both ways with backpressure (8 MiB up, 8 MiB down)', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 'x');
+    const r = await client.request({ path: '/upload', method: 'POST', body: big });
+    let size = 0;
+    for await (const chunk of r.body) size += (chunk as Buffer).length;
+    assert.equal(r.statusCode, 200);
+    // The test backend echoes "<name> echo <body>".
+    assert.equal(size, big.length + '? echo '.length);
+  });
+
   it('answers a malformed request with 400 and keeps serving', async () => {
     const out = await rawRequest(proxy.address.port, 'GARBAGE NOT HTTP\r\n\r\n');
     assert.match(out, /^HTTP\/1\.1 400 Bad Request/);
