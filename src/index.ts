@@ -8,3 +8,5 @@ export type { BackendConfig, HealthCheckConfig, HostPort, ProxyConfig } from './
 export { parseProxyConfigText, resolveProxyConfig } from './proxy/config.ts';
 export type { Logger, ProxyDeps } from './proxy/server.ts';
 export { ProxyServer } from './proxy/server.ts';
+export type { Primary } from './proxy/workers.ts';
+export { runPrimary, runWorker } from './proxy/workers.ts';

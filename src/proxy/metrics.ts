@@ -47,9 +47,10 @@ export class ProxyMetrics {
     });
     new Gauge({
       name: 'clusterkit_proxy_backend_healthy',
-      help: '1 when the backend passes active health checks and is not ejected',
+      help: '1 when the backend passes active health checks and is not ejected (with --workers: in every worker)',
       labelNames: ['backend'],
       registers,
+      aggregator: 'min',
       collect() {
         this.reset();
         for (const b of status()) this.set({ backend: b.id }, b.healthy && !b.ejected ? 1 : 0);
@@ -69,6 +70,7 @@ export class ProxyMetrics {
       name: 'clusterkit_proxy_panic',
       help: '1 while fewer than the panic threshold of backends are healthy (all backends used)',
       registers,
+      aggregator: 'max',
       collect() {
         this.set(panic() ? 1 : 0);
       },

@@ -56,6 +56,16 @@ function rawRequest(port: number, text: string): Promise<string> {
   });
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
@@ -326,6 +336,43 @@ describe('proxy health checks and CLI', () => {
     } finally {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+      await backend.kill();
+    }
+  });
+});
+
+describe('proxy --workers', () => {
+  it('two worker processes share the port; the primary serves metrics summed over workers and exits 0 on SIGTERM', async () => {
+    const backend = await startBackend('only');
+    const admin = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['bin/clusterkit.mjs', 'proxy', '--listen', '127.0.0.1:0', '--admin', `127.0.0.1:${admin}`, '--backend', backend.address, '--workers', '2'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    try {
+      let err = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /listening on 127\.0\.0\.1:(\d+) \(policy round-robin, 1 backends, 2 workers/.exec(err);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${err}`)));
+      });
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        assert.equal(await res.text(), 'only');
+      }
+      const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+      assert.match(metrics, /clusterkit_proxy_requests_total\{code="2xx"\} 20\b/);
+      assert.match(metrics, /clusterkit_proxy_backend_healthy\{backend="[^"]+"\} 1\b/);
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      assert.equal(code, 0);
+    } finally {
+      child.kill('SIGKILL');
       await backend.kill();
     }
   });

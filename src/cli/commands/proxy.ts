@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { parseProxyConfigText, resolveProxyConfig } from '../../proxy/config.ts';
-import { ProxyServer } from '../../proxy/server.ts';
-import { formatHostPort } from '../../proxy/config.ts';
+import { type Logger, ProxyServer } from '../../proxy/server.ts';
+import { isWorkerProcess, runPrimary, runWorker, workerDone } from '../../proxy/workers.ts';
+import { formatHostPort, type HostPort } from '../../proxy/config.ts';
 import { durationFlag, floatFlag, intFlag, printJson, UsageError } from '../util.ts';
 
 interface ProxyFlags {
@@ -33,6 +34,7 @@ interface ProxyFlags {
   outlier?: boolean;
   seed?: number;
   check?: boolean;
+  workers?: number;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -106,6 +108,7 @@ export function registerProxy(program: Command): void {
     .option('--connections <n>', 'keep-alive connections per backend, at most (default 128)', intFlag('--connections', { min: 1, max: 100000 }))
     .option('--no-outlier', 'disable passive outlier detection')
     .option('--seed <n>', 'seed for randomised policies (default 1)', intFlag('--seed', { min: 0 }))
+    .option('--workers <n>', 'worker processes sharing the listening socket (default 1)', intFlag('--workers', { min: 1, max: 64 }))
     .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
     .action(async (flags: ProxyFlags) => {
       let base: Record<string, unknown> = {};
@@ -127,26 +130,50 @@ export function registerProxy(program: Command): void {
         printJson({ ...config, listen: formatHostPort(config.listen), admin: config.admin && formatHostPort(config.admin) });
         return;
       }
-      const proxy = new ProxyServer(config);
+      const log: Logger = (level, message) => process.stderr.write(`${level}: ${message}\n`);
+      const workers = flags.workers ?? 1;
+      if (workers > 1 && isWorkerProcess()) {
+        const proxy = await runWorker(config, log);
+        await untilSignal();
+        await proxy.close();
+        workerDone(); // closes the IPC channel so the worker process can exit
+        return;
+      }
+      let running: { address: HostPort; adminAddress: HostPort | undefined; close(): Promise<void> };
       try {
-        await proxy.start();
+        if (workers > 1) running = await runPrimary(config, workers, log);
+        else {
+          const proxy = new ProxyServer(config, { log });
+          running = proxy;
+          try {
+            await proxy.start();
+          } catch (err) {
+            await proxy.close().catch(() => {});
+            throw err;
+          }
+        }
       } catch (err) {
-        await proxy.close().catch(() => {});
         const e = err as NodeJS.ErrnoException;
         throw new ConfigError(`cannot listen: ${e.code ?? ''} ${e.message}`.trim());
       }
-      const admin = proxy.adminAddress;
+      const admin = running.adminAddress;
       process.stderr.write(
-        `clusterkit proxy listening on ${formatHostPort(proxy.address)} (policy ${config.policy}, ${config.backends.length} backends${admin ? `, admin http://${formatHostPort(admin)}/metrics` : ''})\n`,
+        `clusterkit proxy listening on ${formatHostPort(running.address)} (policy ${config.policy}, ${config.backends.length} backends${workers > 1 ? `, ${workers} workers` : ''}${admin ? `, admin http://${formatHostPort(admin)}/metrics` : ''})\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void proxy.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal();
+      await running.close();
     });
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
