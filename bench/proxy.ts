@@ -5,7 +5,10 @@
  * node-http-proxy (npm http-proxy, default options). Everything is started and stopped here.
  *
  * Needs nginx, haproxy and wrk on PATH (Debian: apt-get install nginx-light haproxy wrk).
- * usage: node --import tsx bench/proxy.ts [--seconds 8] [--policies round-robin,p2c] [--connections 64] [--rounds 1]
+ * With `--workers N` (N > 1) it also measures `clusterkit proxy --workers N` (first policy) against
+ * nginx with `worker_processes N`.
+ *
+ * usage: node --import tsx bench/proxy.ts [--seconds 8] [--policies round-robin,p2c] [--connections 64] [--rounds 1] [--workers 2]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '1' },
     only: { type: 'string' },
+    workers: { type: 'string', default: '0' },
   },
 });
 const seconds = Number(values.seconds);
@@ -39,6 +43,8 @@ const backends = [BASE + 1, BASE + 2, BASE + 3];
 const policies = values.policies.split(',');
 const ports = { nginx: BASE + 10, haproxy: BASE + 11, httpProxy: BASE + 13 };
 const clusterkitPorts = policies.map((_, i) => BASE + 20 + i);
+const workers = Number(values.workers);
+const multi = workers > 1 ? { clusterkit: BASE + 30, nginx: BASE + 31 } : undefined;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ck-bench-proxy-'));
 const children: ChildProcess[] = [];
 
@@ -100,6 +106,17 @@ http { access_log off;
   server { listen 127.0.0.1:${ports.nginx}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 `,
 );
+if (multi !== undefined) {
+  writeFileSync(
+    path.join(dir, 'lbN.conf'),
+    `worker_processes ${workers}; daemon off; pid ${dir}/lbN.pid; error_log ${dir}/lbN.err;
+events { worker_connections 4096; }
+http { access_log off;
+  upstream be { ${backends.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }
+  server { listen 127.0.0.1:${multi.nginx}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+`,
+  );
+}
 writeFileSync(
   path.join(dir, 'haproxy.cfg'),
   `global
@@ -168,7 +185,25 @@ async function main(): Promise<void> {
       `clusterkit proxy ${policy}`,
     );
   });
-  const allPorts = [...Object.values(ports), ...clusterkitPorts];
+  if (multi !== undefined) {
+    start('nginx', ['-c', path.join(dir, 'lbN.conf'), '-p', dir], `nginx lb ${workers} workers`);
+    start(
+      process.execPath,
+      [
+        path.join(repo, 'bin/clusterkit.mjs'),
+        'proxy',
+        '--listen',
+        `127.0.0.1:${multi.clusterkit}`,
+        ...backends.flatMap((p) => ['--backend', `127.0.0.1:${p}`]),
+        '--policy',
+        policies[0] as string,
+        '--workers',
+        String(workers),
+      ],
+      `clusterkit proxy ${workers} workers`,
+    );
+  }
+  const allPorts = [...Object.values(ports), ...clusterkitPorts, ...(multi === undefined ? [] : Object.values(multi))];
   await Promise.all([...backends, ...allPorts].map((p) => waitPort(p)));
   // Warm up every proxy (JIT, connection pools) before measuring.
   for (const p of allPorts) spawnSync('wrk', ['-t1', `-c${conns}`, '-d2s', `http://127.0.0.1:${p}/`]);
@@ -179,6 +214,12 @@ async function main(): Promise<void> {
     ['nginx (round robin, keepalive 64)', ports.nginx],
     ['haproxy (roundrobin, http-reuse always)', ports.haproxy],
     ['node-http-proxy (npm http-proxy)', ports.httpProxy],
+    ...(multi === undefined
+      ? []
+      : ([
+          [`clusterkit proxy (${policies[0]}, ${workers} workers)`, multi.clusterkit],
+          [`nginx (${workers} workers)`, multi.nginx],
+        ] as [string, number][])),
   ];
   const only = values.only;
   const all: Result[][] = [];
