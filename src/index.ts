@@ -3,6 +3,16 @@
  * (anything not exported here or from `clusterkit/testing`) are not importable.
  */
 export * from './core/index.ts';
+export * from './consistency/index.ts';
+export * from './gossip/index.ts';
+export * from './models/index.ts';
+export * from './runtime/storage/index.ts';
+export * from './runtime/transport/index.ts';
+export * from './placement/index.ts';
+export * from './consensus/raft/index.ts';
+export * from './kv/index.ts';
+export * from './membership/swim/index.ts';
+export * from './runtime/swim/index.ts';
 export * from './balancing/index.ts';
 export type { BackendConfig, HealthCheckConfig, HostPort, ProxyConfig } from './proxy/config.ts';
 export { parseProxyConfigText, resolveProxyConfig } from './proxy/config.ts';

@@ -3,3 +3,32 @@
  * testing clusterkit-based systems (and clusterkit itself) without real time or sockets.
  */
 export * from './core/index.ts';
+export type { MemClusterOptions, ObservedEvent } from './membership/swim/memcluster.ts';
+export { MemCluster } from './membership/swim/memcluster.ts';
+export * from './sim/index.ts';
+export type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/index.ts';
+export { findScenario, SCENARIOS } from './scenarios/index.ts';
+export type {
+  KeyReport,
+  LinearizabilityOptions,
+  LinearizabilityResult,
+  NonLinearizableExplanation,
+} from './sim/checkers/linearizability.ts';
+export { checkLinearizable, checkOperations, LINEARIZABILITY_DEFAULTS } from './sim/checkers/linearizability.ts';
+export type { KvOperation, OperationStatus } from './sim/checkers/operations.ts';
+export { describeOperation, HistoryFormatError, pairOperations } from './sim/checkers/operations.ts';
+export type { RegisterWorkloadOptions } from './sim/checkers/register-workload.ts';
+export { corruptRead, generateRegisterHistory } from './sim/checkers/register-workload.ts';
+export { historyFromJsonLines, parseEventLine } from './sim/history-parse.ts';
+export type { MemoryNode } from './consensus/raft/memory-cluster.ts';
+export { encodeText, MemoryCluster } from './consensus/raft/memory-cluster.ts';
+export type { RangeSummary, TimeoutRange, TrialResult } from './scenarios/raft-election.ts';
+export { electionTrial, FIGURE16_BOTTOM, FIGURE16_TOP, runElectionRange } from './scenarios/raft-election.ts';
+export type { RaftKvMsg, RaftKvServerOptions } from './scenarios/raft-kv.ts';
+export { RaftChecker, RaftKvClient, RaftKvServer } from './scenarios/raft-kv.ts';
+export type { RaftRun } from './scenarios/raft-scenario.ts';
+export { runRaft } from './scenarios/raft-scenario.ts';
+export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts';
+export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
+export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
+export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';

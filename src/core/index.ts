@@ -16,3 +16,4 @@ export type { NodeId } from './ids.ts';
 export { compareNodeIds, defaultNodeIds, isNodeId, parseNodeId } from './ids.ts';
 export type { Rng } from './rng.ts';
 export { createRng, fnv1a32, Xoshiro128 } from './rng.ts';
+export { crc32c, crc32cBytewise } from './checksum.ts';

@@ -1,9 +1,27 @@
 /**
- * Every module registers its subcommands here, one line each.
+ * Every module registers its subcommands here: one import and one list entry each.
  */
 import type { Command } from 'commander';
+import { registerCheck } from './check.ts';
+import { registerGossipEpidemic } from './gossip-epidemic.ts';
+import { registerGossip } from './gossip.ts';
+import { registerModels } from './models.ts';
+import { registerPlacement } from './placement.ts';
 import { registerProxy } from './proxy.ts';
+import { registerSim } from './sim.ts';
+import { registerStorage } from './storage.ts';
+
+const MODULES: readonly ((program: Command) => void)[] = [
+  registerCheck,
+  registerGossipEpidemic,
+  registerGossip,
+  registerModels,
+  registerPlacement,
+  registerProxy,
+  registerSim,
+  registerStorage,
+];
 
 export function registerCommands(program: Command): void {
-  registerProxy(program);
+  for (const register of MODULES) register(program);
 }

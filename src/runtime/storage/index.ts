@@ -1,0 +1,18 @@
+export type { DataDirIdentity, DataDirOptions } from './datadir.ts';
+export { DATA_DIR_FORMAT, DataDir } from './datadir.ts';
+export { fsyncDir, writeFileAtomic } from './fsutil.ts';
+export { HARD_STATE_RECORD_TYPE, HardStateFile } from './hardstate.ts';
+export type { ScannedRecord, ScanOptions, ScanResult, WalRecord } from './record.ts';
+export { encodeRecord, encodeRecords, RECORD_HEADER_BYTES, recordBytes, scanRecords, writeRecord } from './record.ts';
+export type { StoredSnapshot, StoredSnapshotMeta, SnapshotStoreOptions } from './snapshot.ts';
+export { decodeSnapshot, encodeSnapshot, SNAPSHOT_DATA_TYPE, SNAPSHOT_META_TYPE, SnapshotStore, snapshotFileName } from './snapshot.ts';
+export type { WalOptions, WalRecovery, WalStats } from './wal.ts';
+export { WAL_DEFAULTS, Wal } from './wal.ts';
+export type { RecoveredLog, RecoveredRecord, SegmentState } from './segments.ts';
+export { parseSegmentName, recoverSegments, segmentFileName, splitBatch } from './segments.ts';
+export type { ByteDisk, DiskWalOptions } from './disk-wal.ts';
+export { DiskWal } from './disk-wal.ts';
+export type { SegmentReport, StorageReport } from './inspect.ts';
+export { inspectStorage } from './inspect.ts';
+export type { NodeRecovery, NodeStorageOptions, PersistBatch } from './node-storage.ts';
+export { NodeStorage } from './node-storage.ts';

@@ -1,0 +1,15 @@
+export type { CrashReport, DiskConfig } from './disk.ts';
+export { DEFAULT_DISK_CONFIG, SimDiskImpl } from './disk.ts';
+export type { EventType, History, HistoryEvent, KvValue, OpFunction } from './history.ts';
+export { historyToJsonLines } from './history.ts';
+export type { CustomAction, FaultKind, NemesisConfig } from './nemesis.ts';
+export { ALL_FAULTS, Nemesis } from './nemesis.ts';
+export type { LatencyModel, NetworkConfig } from './network.ts';
+export { DEFAULT_NETWORK_CONFIG } from './network.ts';
+export type { PhaseOptions, PhaseResult } from './run.ts';
+export { runPhases } from './run.ts';
+export type { InvariantCheck, SimStats, SimulatorOptions, TraceLevel } from './simulator.ts';
+export { SimFailure, Simulator } from './simulator.ts';
+export type { SimContext, SimDisk, SimNode, SimNodeFactory } from './types.ts';
+export type { KvClientDriver, KvOp, KvOutcome, KvWorkloadOptions } from './workload.ts';
+export { DEFAULT_KV_WORKLOAD, KvWorkload } from './workload.ts';
