@@ -19,6 +19,7 @@ import { createRng } from '../core/rng.ts';
 import { Balancer, type BalancedEndpoint, type BalancerEvent } from './balancer.ts';
 import { createPicker, parsePolicy } from './create-picker.ts';
 import type { OutlierOptions } from './outlier.ts';
+import { type KeyRingKind, placementKeyRing } from './placement-ring.ts';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.ts';
 import type { SlowStartOptions } from './slow-start.ts';
 import type { Picker, PickRequest, Policy } from './types.ts';
@@ -33,6 +34,8 @@ export interface BalancedClientOptions {
   readonly endpoints: readonly (string | ClientEndpoint)[];
   /** Policy name (default p2c) or a ready picker. */
   readonly policy?: Policy | string | Picker;
+  /** Table behind `consistent-hash` (default builtin). */
+  readonly keyRing?: KeyRingKind;
   readonly clock?: Clock;
   readonly seed?: number;
   readonly panicThresholdPercent?: number;
@@ -103,7 +106,11 @@ export class BalancedClient {
       keepAliveTimeout: 4000,
     };
     const p = options.policy ?? 'p2c';
-    const picker = typeof p === 'string' ? createPicker(parsePolicy(p), { rng: createRng(options.seed ?? 1), clock: this.clock }) : p;
+    const picker = typeof p === 'string' ? createPicker(parsePolicy(p), {
+            rng: createRng(options.seed ?? 1),
+            clock: this.clock,
+            keyRing: placementKeyRing(options.keyRing ?? 'builtin'),
+          }) : p;
     this.balancer = new Balancer<Pool>(
       options.endpoints.map((e) => this.spec(e)),
       {

@@ -3,10 +3,10 @@
  * ring): sticky sessions. The ring spans *all* endpoints, so an ejected or unhealthy endpoint
  * only moves its own keys (to the next eligible point clockwise) and they come back when it
  * returns. Requests without a key go to a seeded-random candidate. The ring is replaceable
- * through `KeyRingFactory` (e.g. by the placement module's Maglev or bounded-load rings).
+ * through `KeyRingFactory`: `placementKeyRing('maglev')` uses the placement module's Maglev table.
  */
 import type { Rng } from '../core/rng.ts';
-import { hash32, type KeyRing, type KeyRingFactory, virtualNodeRing } from './key-ring.ts';
+import { type KeyRing, type KeyRingFactory, virtualNodeRing } from './key-ring.ts';
 import type { CandidateSet, EndpointView, Picker, PickRequest } from './types.ts';
 
 export class ConsistentHashPicker implements Picker {
@@ -31,7 +31,7 @@ export class ConsistentHashPicker implements Picker {
       for (const e of candidates.all) this.bySlot[e.slot] = e;
       this.ring = this.ringFactory(candidates.all.map((e) => ({ id: e.id, slot: e.slot, weight: e.weight })));
     }
-    const slot = this.ring.lookup(hash32(request.key), (s) => candidates.isCandidate(s));
+    const slot = this.ring.lookup(request.key, (s) => candidates.isCandidate(s));
     return slot === undefined ? (list[0] as EndpointView) : (this.bySlot[slot] as EndpointView);
   }
 }

@@ -31,3 +31,5 @@ export type { WeightedRoundRobinOptions } from './weighted-round-robin.ts';
 export { WeightedRoundRobinPicker } from './weighted-round-robin.ts';
 export type { BalancedClientOptions, ClientEndpoint, ClientRequest, ClientResponse } from './client.ts';
 export { BalancedClient } from './client.ts';
+export type { KeyRingKind } from './placement-ring.ts';
+export { KEY_RING_KINDS, placementKeyRing } from './placement-ring.ts';

@@ -1,8 +1,8 @@
 /**
  * A small consistent-hash ring with virtual nodes (Karger et al. 1997), used by the
- * `consistent-hash` picker through the tiny `KeyRing` interface. The placement module's rings
- * (ketama, Maglev, bounded load) implement the same shape and can replace this one: pass a
- * different `KeyRingFactory` to `ConsistentHashPicker`.
+ * `consistent-hash` picker through the tiny `KeyRing` interface. The placement module's
+ * placements (ring, ketama, rendezvous, Maglev) replace it through `placementKeyRing`
+ * (placement-ring.ts): pass a different `KeyRingFactory` to `ConsistentHashPicker`.
  *
  * Points per endpoint: `pointsPerWeight · weight` (rounded, at least 1), at
  * hash32(`${id}#${i}`). Leaves out: bounded load (see placement), ketama compatibility.
@@ -17,10 +17,10 @@ export interface KeyRingNode {
 
 export interface KeyRing {
   /**
-   * The slot owning `hash`, walking clockwise past slots `accept` rejects; `undefined` when no
-   * slot is accepted.
+   * The slot owning `key`, walking the ring's preference order past slots `accept` rejects;
+   * `undefined` when no slot is accepted.
    */
-  lookup(hash: number, accept: (slot: number) => boolean): number | undefined;
+  lookup(key: string, accept: (slot: number) => boolean): number | undefined;
 }
 
 export type KeyRingFactory = (nodes: readonly KeyRingNode[]) => KeyRing;
@@ -67,7 +67,12 @@ export class VirtualNodeRing implements KeyRing {
     return this.hashes.length;
   }
 
-  lookup(hash: number, accept: (slot: number) => boolean): number | undefined {
+  lookup(key: string, accept: (slot: number) => boolean): number | undefined {
+    return this.lookupHash(hash32(key), accept);
+  }
+
+  /** As `lookup`, for a key already hashed with `hash32`. */
+  lookupHash(hash: number, accept: (slot: number) => boolean): number | undefined {
     const n = this.hashes.length;
     if (n === 0) return undefined;
     let lo = 0;

@@ -6,6 +6,7 @@
 import { ConfigError } from '../core/errors.ts';
 import { parsePolicy } from '../balancing/create-picker.ts';
 import type { Policy } from '../balancing/types.ts';
+import { KEY_RING_KINDS, type KeyRingKind } from '../balancing/placement-ring.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -75,6 +76,8 @@ export interface ProxyConfig {
   readonly upstreamConnectionsMax: number;
   /** Request header whose value is the consistent-hash key; default: the client address. */
   readonly hashHeader: string | undefined;
+  /** Table behind `consistent-hash`: builtin virtual-node ring, or a placement kind. */
+  readonly hashRing: KeyRingKind;
   /** Seed for randomised pickers. */
   readonly seed: number;
 }
@@ -172,6 +175,7 @@ const TOP_KEYS = [
   'slowStartMs',
   'upstreamConnectionsMax',
   'hashHeader',
+  'hashRing',
   'seed',
 ] as const;
 
@@ -264,6 +268,9 @@ export function resolveProxyConfig(raw: unknown): ProxyConfig {
   if (raw.hashHeader !== undefined && (typeof raw.hashHeader !== 'string' || !/^[A-Za-z0-9-]+$/.test(raw.hashHeader))) {
     throw new ConfigError(`hashHeader must be a header name, got ${JSON.stringify(raw.hashHeader)}`);
   }
+  if (raw.hashRing !== undefined && !(KEY_RING_KINDS as readonly unknown[]).includes(raw.hashRing)) {
+    throw new ConfigError(`hashRing must be one of ${KEY_RING_KINDS.join(', ')}; got ${JSON.stringify(raw.hashRing)}`);
+  }
   return {
     listen,
     admin,
@@ -277,6 +284,7 @@ export function resolveProxyConfig(raw: unknown): ProxyConfig {
     slowStartMs: num(raw, 'slowStartMs', 'proxy config', DEFAULTS.slowStartMs, 0, 3_600_000),
     upstreamConnectionsMax: num(raw, 'upstreamConnectionsMax', 'proxy config', DEFAULTS.upstreamConnectionsMax, 1, 100_000, true),
     hashHeader: (raw.hashHeader as string | undefined)?.toLowerCase(),
+    hashRing: (raw.hashRing as KeyRingKind | undefined) ?? 'builtin',
     seed: num(raw, 'seed', 'proxy config', 1, 0, Number.MAX_SAFE_INTEGER, true),
   };
 }

@@ -16,6 +16,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
 import { Balancer, type BalancedEndpoint, type BalancerEvent } from '../balancing/balancer.ts';
 import { createPicker } from '../balancing/create-picker.ts';
+import { placementKeyRing } from '../balancing/placement-ring.ts';
 import type { PickRequest } from '../balancing/types.ts';
 import { RetryBudget } from '../balancing/retry-budget.ts';
 import { type Clock, RealClock, RealTimers, type Timers } from '../core/clock.ts';
@@ -88,7 +89,7 @@ export class ProxyServer extends EventEmitter {
       () => this.balancer.endpoints().map((e) => ({ id: e.id, healthy: e.healthy, ejected: e.ejected, active: e.active })),
       () => this.balancer.panic,
     );
-    const picker = createPicker(config.policy, { rng: createRng(config.seed), clock: this.clock });
+    const picker = createPicker(config.policy, { rng: createRng(config.seed), clock: this.clock, keyRing: placementKeyRing(config.hashRing) });
     this.balancer = new Balancer<Backend>(
       config.backends.map((b) => ({ id: b.address, weight: b.weight, data: this.makeBackend(b.address) })),
       {

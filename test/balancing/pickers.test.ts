@@ -8,6 +8,7 @@ import { Balancer, type EndpointSpec } from '../../src/balancing/balancer.ts';
 import { createPicker } from '../../src/balancing/create-picker.ts';
 import { EdfScheduler } from '../../src/balancing/edf-scheduler.ts';
 import { VirtualNodeRing } from '../../src/balancing/key-ring.ts';
+import { KEY_RING_KINDS, placementKeyRing } from '../../src/balancing/placement-ring.ts';
 import { POLICIES, type Policy } from '../../src/balancing/types.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { createRng } from '../../src/core/rng.ts';
@@ -236,6 +237,29 @@ describe('consistent hash by key', () => {
     }
   });
 
+  for (const kind of KEY_RING_KINDS) {
+    it(`${kind} ring: moves only the keys of an unhealthy endpoint, and they return when it recovers`, () => {
+      const clock = new ManualClock(0);
+      const picker = createPicker('consistent-hash', { rng: createRng(1), clock, keyRing: placementKeyRing(kind) });
+      const balancer = new Balancer(specs(5), { picker, clock, outlier: false });
+      const keys = Array.from({ length: 2000 }, (_, i) => `k${i}`);
+      const before = keys.map((k) => balancer.pick({ key: k })?.id);
+      const owners = new Set(before);
+      assert.equal(owners.size, 5, 'keys spread over all endpoints');
+      balancer.setHealthy('e3', false);
+      const during = keys.map((k) => balancer.pick({ key: k })?.id);
+      keys.forEach((_, i) => {
+        if (before[i] !== 'e3') assert.equal(during[i], before[i], 'a key not on e3 moved');
+        else assert.notEqual(during[i], 'e3');
+      });
+      balancer.setHealthy('e3', true);
+      assert.deepEqual(
+        keys.map((k) => balancer.pick({ key: k })?.id),
+        before,
+      );
+    });
+  }
+
   it('moves only the keys of an unhealthy endpoint, and they return when it recovers', () => {
     const { balancer } = make('consistent-hash', specs(5));
     const keys = Array.from({ length: 2000 }, (_, i) => `k${i}`);
@@ -270,8 +294,8 @@ describe('consistent hash by key', () => {
       { id: 'b', slot: 1, weight: 1 },
     ]);
     assert.equal(ring.size, 320);
-    assert.equal(ring.lookup(123, (s) => s === 1), 1);
-    assert.equal(ring.lookup(123, () => false), undefined);
+    assert.equal(ring.lookupHash(123, (s) => s === 1), 1);
+    assert.equal(ring.lookup('k', () => false), undefined);
   });
 });
 

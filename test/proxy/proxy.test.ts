@@ -262,11 +262,11 @@ describe('proxy under faults', async () => {
     }
   });
 
-  it('consistent-hash with hashHeader keeps a user on one backend', async () => {
+  it('consistent-hash with hashHeader (on a Maglev table) keeps a user on one backend', async () => {
     const backends = await Promise.all(['a', 'b', 'c'].map((n) => startBackend(n)));
     const { proxy, client } = await startProxy(
       backends.map((b) => b.address),
-      { policy: 'consistent-hash', hashHeader: 'x-user' },
+      { policy: 'consistent-hash', hashHeader: 'x-user', hashRing: 'maglev' },
     );
     try {
       const owners = new Set<string>();
@@ -385,6 +385,7 @@ describe('proxy config errors', () => {
     assert.throws(() => resolveProxyConfig({ listen: '127.0.0.1:8080', backends: ['nohost'] }), /backends\[0\] must be host:port/);
     assert.throws(() => resolveProxyConfig({ listen: '127.0.0.1:8080', backends: ['127.0.0.1:1'], retries: { attemptsMax: 0 } }), /retries\.attemptsMax must be an integer in 1\.\.10/);
     assert.throws(() => resolveProxyConfig({ listen: 'x', backends: ['127.0.0.1:1'] }), ConfigError);
+    assert.throws(() => resolveProxyConfig({ listen: '127.0.0.1:1', backends: ['127.0.0.1:1'], hashRing: 'jump' }), /hashRing must be one of builtin, ring, ketama, rendezvous, maglev/);
     assert.throws(() => resolveProxyConfig({ listen: '127.0.0.1:1', backends: ['127.0.0.1:1'], colour: 'red' }), /unknown field "colour"/);
     assert.throws(() => parseProxyConfigText('{"listen": ', 'lb.json'), /lb\.json: not valid JSON/);
     assert.throws(() => parseProxyConfigText('{"listen": "127.0.0.1:1", "backends": ["127.0.0.1:2=0"]}', 'lb.json'), /lb\.json: backends\[0\] weight must be/);

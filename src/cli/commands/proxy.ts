@@ -30,6 +30,7 @@ interface ProxyFlags {
   panicThreshold?: number;
   slowStart?: number;
   hashHeader?: string;
+  hashRing?: string;
   connections?: number;
   outlier?: boolean;
   seed?: number;
@@ -55,6 +56,7 @@ export function flagsToRawConfig(flags: ProxyFlags, base: Record<string, unknown
   if (flags.backend !== undefined) raw.backends = flags.backend;
   if (flags.policy !== undefined) raw.policy = flags.policy;
   if (flags.hashHeader !== undefined) raw.hashHeader = flags.hashHeader;
+  if (flags.hashRing !== undefined) raw.hashRing = flags.hashRing;
   if (flags.panicThreshold !== undefined) raw.panicThresholdPercent = flags.panicThreshold;
   if (flags.slowStart !== undefined) raw.slowStartMs = flags.slowStart;
   if (flags.connections !== undefined) raw.upstreamConnectionsMax = flags.connections;
@@ -105,6 +107,7 @@ export function registerProxy(program: Command): void {
     .option('--panic-threshold <percent>', 'below this % healthy, use all backends (default 50; 0 = never)', floatFlag('--panic-threshold', { min: 0, max: 100 }))
     .option('--slow-start <duration>', 'weight ramp for recovering backends (default 0 = off)', durationFlag('--slow-start'))
     .option('--hash-header <name>', 'consistent-hash key header (default: client address)')
+    .option('--hash-ring <kind>', 'table behind consistent-hash: builtin, ring, ketama, rendezvous or maglev (default builtin)')
     .option('--connections <n>', 'keep-alive connections per backend, at most (default 128)', intFlag('--connections', { min: 1, max: 100000 }))
     .option('--no-outlier', 'disable passive outlier detection')
     .option('--seed <n>', 'seed for randomised policies (default 1)', intFlag('--seed', { min: 0 }))
