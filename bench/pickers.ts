@@ -5,7 +5,8 @@
  * 1 ms). Every policy sees the same arrival stream (same seed) through the health-aware
  * `Balancer` (outlier detection on, Envoy defaults but 5 s base ejection), driven by a
  * ManualClock at simulated time. Reports p50/p99 latency of successful requests, error rate
- * and the share of requests per backend, next to the seed 04.7.4 model share where one exists:
+ * and the share of requests per backend, next to the seed 04.7.4 model share (from
+ * src/models/loadBalancing.ts) where one exists:
  * RR 1/n, WRR / EDF / weighted random W_j / ΣW, consistent hash W_j / ΣW (ring points ∝ weight,
  * uniform keys).
  *
@@ -17,6 +18,7 @@ import { createPicker } from '../src/balancing/create-picker.ts';
 import { POLICIES, type Policy } from '../src/balancing/types.ts';
 import { ManualClock } from '../src/core/clock.ts';
 import { createRng, type Rng } from '../src/core/rng.ts';
+import { weightedShare } from '../src/models/loadBalancing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -200,17 +202,16 @@ function run(policy: Policy, scenario: Scenario): Result {
   };
 }
 
+/** The seed 04.7.4 share from the models module, where the policy has one. */
 function modelShare(policy: Policy): number[] | undefined {
-  const n = BACKENDS.length;
-  const sumW = BACKENDS.reduce((s, b) => s + b.weight, 0);
   switch (policy) {
     case 'round-robin':
-      return BACKENDS.map(() => 1 / n);
+      return weightedShare(BACKENDS.map(() => 1));
     case 'weighted-round-robin':
     case 'edf':
     case 'random':
     case 'consistent-hash': // ring points are proportional to weight
-      return BACKENDS.map((b) => b.weight / sumW);
+      return weightedShare(BACKENDS.map((b) => b.weight));
     default:
       return undefined;
   }

@@ -11,6 +11,7 @@ import { VirtualNodeRing } from '../../src/balancing/key-ring.ts';
 import { KEY_RING_KINDS, placementKeyRing } from '../../src/balancing/placement-ring.ts';
 import { POLICIES, type Policy } from '../../src/balancing/types.ts';
 import { ManualClock } from '../../src/core/clock.ts';
+import { leastConnectionsIndex, roundRobinSeed, weightedRoundRobinIndex, weightedShare } from '../../src/models/loadBalancing.ts';
 import { createRng } from '../../src/core/rng.ts';
 
 function specs(n: number, weights?: readonly number[]): EndpointSpec<number>[] {
@@ -390,5 +391,55 @@ describe('picker details', () => {
     balancer.begin(b);
     // b never measured with 1 in flight: penalty; a (50 ms, idle) wins.
     for (let i = 0; i < 20; i++) assert.equal(balancer.pick(), a);
+  });
+});
+
+describe('pickers agree with the models module (src/models/loadBalancing.ts)', () => {
+  it('round robin equals roundRobinSeed(i, n) for every request', () => {
+    for (const n of [1, 2, 3, 7]) {
+      const { balancer } = make('round-robin', specs(n));
+      for (let i = 0; i < 50; i++) assert.equal(balancer.pick()?.data, roundRobinSeed(i, n));
+    }
+  });
+
+  it('smooth weighted round robin equals weightedRoundRobinIndex(i, W) for every request', () => {
+    for (const w of [
+      [5, 1, 1],
+      [4, 3, 2, 1],
+      [1, 1],
+      [7, 2, 9, 3, 1],
+    ]) {
+      const { balancer } = make('weighted-round-robin', specs(w.length, w));
+      for (let i = 0; i < 100; i++) assert.equal((balancer.pick()?.data ?? 0) - 1, weightedRoundRobinIndex(i, w), `weights ${w}, request ${i}`);
+    }
+  });
+
+  it('least connections equals leastConnectionsIndex(C) whenever the minimum is unique', () => {
+    const r = createRng(9);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 2 + r.int(5);
+      const { balancer } = make('least-connections', specs(n));
+      const counts = balancer.endpoints().map((e) => {
+        const c = r.int(6);
+        for (let k = 0; k < c; k++) balancer.begin(e);
+        return c;
+      });
+      const min = Math.min(...counts);
+      if (counts.filter((c) => c === min).length > 1) continue; // ours rotates ties, the model takes the lowest index
+      assert.equal((balancer.pick()?.data ?? 0) - 1, leastConnectionsIndex(counts));
+    }
+  });
+
+  it('measured WRR / EDF / weighted random shares equal weightedShare(W)', () => {
+    const w = [5, 2, 3];
+    const expected = weightedShare(w);
+    for (const policy of ['weighted-round-robin', 'edf', 'random'] as const) {
+      const { balancer, clock } = make(policy, specs(3, w));
+      const m = shares(balancer, 10_000, clock);
+      expected.forEach((share, i) => {
+        const got = (m.get(`e${i + 1}`) ?? 0) / 10_000;
+        assert.ok(Math.abs(got - share) < (policy === 'random' ? 0.02 : 0.001), `${policy} e${i + 1}: ${got} vs ${share}`);
+      });
+    }
   });
 });
