@@ -7,6 +7,7 @@ import { registerGossipEpidemic } from './gossip-epidemic.ts';
 import { registerGossip } from './gossip.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
+import { registerProxy } from './proxy.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
@@ -16,6 +17,7 @@ const MODULES: readonly ((program: Command) => void)[] = [
   registerGossip,
   registerModels,
   registerPlacement,
+  registerProxy,
   registerSim,
   registerStorage,
 ];
