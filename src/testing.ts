@@ -3,6 +3,8 @@
  * testing clusterkit-based systems (and clusterkit itself) without real time or sockets.
  */
 export * from './core/index.ts';
+export type { MemClusterOptions, ObservedEvent } from './membership/swim/memcluster.ts';
+export { MemCluster } from './membership/swim/memcluster.ts';
 export * from './sim/index.ts';
 export type { Scenario, ScenarioOptions, ScenarioResult } from './scenarios/index.ts';
 export { findScenario, SCENARIOS } from './scenarios/index.ts';
@@ -26,3 +28,7 @@ export type { RaftKvMsg, RaftKvServerOptions } from './scenarios/raft-kv.ts';
 export { RaftChecker, RaftKvClient, RaftKvServer } from './scenarios/raft-kv.ts';
 export type { RaftRun } from './scenarios/raft-scenario.ts';
 export { runRaft } from './scenarios/raft-scenario.ts';
+export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts';
+export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
+export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
+export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';

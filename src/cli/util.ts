@@ -2,7 +2,7 @@
  * Shared helpers for CLI commands: flag parsing with range checks (exit code 2 and a message
  * naming the flag on bad input), table and JSON output.
  */
-import { InvalidArgumentError as CommanderInvalidArgument } from 'commander';
+import { type Command, InvalidArgumentError as CommanderInvalidArgument } from 'commander';
 
 /** Thrown for bad flags; the CLI prints the message and exits with code 2. */
 export class UsageError extends Error {
@@ -85,4 +85,12 @@ function formatCell(c: unknown): string {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * A command group (`clusterkit gossip ...`) that several modules add subcommands to: returns the
+ * group if another module created it already, so registration order does not matter.
+ */
+export function commandGroup(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }

@@ -1,12 +1,24 @@
 /**
- * The scenario registry. Each protocol adds its scenarios here, one line each.
+ * The scenario registry: one import and one list entry per scenario.
  */
+import { registerScenario } from './register-scenario.ts';
+import { causalKvScenario } from './causal-kv-scenario.ts';
+import { crdtMapScenario } from './crdt-map-scenario.ts';
+import { gossipRoundsScenario } from './gossip-rounds-scenario.ts';
 import { raftElectionScenario } from './raft-election.ts';
 import { raftScenario } from './raft-scenario.ts';
-import { registerScenario } from './register-scenario.ts';
+import { swimScenario } from './swim-scenario.ts';
 import type { Scenario } from './types.ts';
 
-export const SCENARIOS: readonly Scenario[] = [registerScenario, raftScenario, raftElectionScenario];
+export const SCENARIOS: readonly Scenario[] = [
+  registerScenario,
+  causalKvScenario,
+  crdtMapScenario,
+  gossipRoundsScenario,
+  raftElectionScenario,
+  raftScenario,
+  swimScenario,
+];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -3,17 +3,23 @@
  */
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
+import { registerGossipEpidemic } from './gossip-epidemic.ts';
+import { registerGossip } from './gossip.ts';
 import { registerKv } from './kv.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
+import { registerProxy } from './proxy.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
+  registerGossipEpidemic,
+  registerGossip,
   registerKv,
   registerModels,
   registerPlacement,
+  registerProxy,
   registerSim,
   registerStorage,
 ];
