@@ -14,6 +14,8 @@ describe('kv service: a 3-node cluster of real processes', () => {
   let c: ProcCluster;
   before(async () => {
     c = await ProcCluster.create({ nodes: 3 });
+    // Peers authenticate each other with a cluster key in this suite.
+    for (const n of c.nodes) n.extraArgs = ['--cluster-key', 'a-shared-secret-of-some-length'];
     await c.startAll();
   });
   after(async () => {
@@ -190,6 +192,19 @@ describe('kv service: a 3-node cluster of real processes', () => {
     const { code, output } = await c.exitOf(p, n);
     assert.notEqual(code, 0);
     assert.match(output, /data dir belongs to cluster "test-cluster"/);
+    c.start(n);
+    await c.waitHealthy([n]);
+  });
+
+  it('a member with the wrong cluster key is refused by its peers', async () => {
+    const n = c.nodes[2]!;
+    await c.kill(n);
+    n.extraArgs = ['--cluster-key', 'not-the-cluster-secret-at-all'];
+    c.start(n);
+    await until('the handshake to fail', 15_000, async () => (/failed to prove the cluster key/.test(n.log.join('')) ? true : undefined), 100);
+    assert.equal(await c.health(n), undefined, 'the impostor never learns of a leader');
+    await c.kill(n);
+    n.extraArgs = ['--cluster-key', 'a-shared-secret-of-some-length'];
     c.start(n);
     await c.waitHealthy([n]);
   });
