@@ -110,6 +110,8 @@ export interface KvNodeOptions {
   leaseCheckMs?: number;
   /** Most proposals waiting to be applied on this node; beyond it requests fail 'overloaded'. Default 100000. */
   pendingProposalsMax?: number;
+  /** Most linearizable reads waiting (for a ReadIndex round or for the apply); beyond it reads fail 'overloaded'. Default 100000. */
+  pendingReadsMax?: number;
   logger?: KvNodeLogger;
   /** Called once if the node stops on an unrecoverable error (disk failure). */
   onFatal?: (err: unknown) => void;
@@ -298,10 +300,11 @@ export class KvNode {
       readTimeoutMs: 5000,
       leaseCheckMs: 500,
       pendingProposalsMax: 100_000,
+      pendingReadsMax: 100_000,
       logger: silentLogger,
       ...opts,
     };
-    for (const k of ['tickMs', 'snapshotEveryEntries', 'proposalTimeoutMs', 'leaderWaitMs', 'readTimeoutMs', 'leaseCheckMs', 'pendingProposalsMax'] as const) {
+    for (const k of ['tickMs', 'snapshotEveryEntries', 'proposalTimeoutMs', 'leaderWaitMs', 'readTimeoutMs', 'leaseCheckMs', 'pendingProposalsMax', 'pendingReadsMax'] as const) {
       const v = this.opts[k];
       if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${k} must be a positive integer, got ${v}`);
     }
@@ -721,6 +724,9 @@ export class KvNode {
   /** Resolves when a leader is known; a definite 'no-leader' error after `leaderWaitMs`. */
   waitForLeader(waitMs = this.opts.leaderWaitMs): Promise<void> {
     if (this.raft.leader !== NONE) return Promise.resolve();
+    if (this.leaderWaiters.length >= this.opts.pendingProposalsMax) {
+      return Promise.reject(new DefiniteError('overloaded', `${this.leaderWaiters.length} requests are waiting for a leader on this node; retry later`));
+    }
     return new Promise((resolve, reject) => {
       const entry = {
         resolve,
@@ -783,6 +789,9 @@ export class KvNode {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.pendingReads() >= this.opts.pendingReadsMax) {
+      return Promise.reject(new DefiniteError('overloaded', `${this.pendingReads()} linearizable reads are waiting on this node (limit ${this.opts.pendingReadsMax}); retry later`));
+    }
     return this.waitForLeader().then(
       () =>
         new Promise<void>((resolve, reject) => {
@@ -790,6 +799,12 @@ export class KvNode {
           if (this.readRound === undefined) this.startReadRound();
         }),
     );
+  }
+
+  private pendingReads(): number {
+    let n = this.nextReaders.length + (this.readRound?.waiters.length ?? 0);
+    for (const r of this.readsAwaitingApply) n += r.waiters.length;
+    return n;
   }
 
   private startReadRound(): void {
