@@ -233,7 +233,8 @@ async function runUp(f: UpFlags): Promise<void> {
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
   const endpoints = names.map((_, i) => `http://127.0.0.1:${clientPort(i)}`);
   const dispatcher = new Agent({ connections: 2 });
-  const deadline = Date.now() + 30_000;
+  process.stdout.write(`starting ${f.nodes} members (logs in ${dir}/<name>.log)...\n`);
+  const deadline = Date.now() + 60_000;
   let healthy: (Record<string, unknown> | undefined)[] = [];
   while (Date.now() < deadline && !stopping) {
     healthy = await Promise.all(endpoints.map((e) => health(e, dispatcher)));
@@ -242,7 +243,7 @@ async function runUp(f: UpFlags): Promise<void> {
   }
   if (stopping) return;
   if (!healthy.every((h) => h !== undefined)) {
-    process.stderr.write(`the cluster did not become healthy within 30 s; see the logs in ${dir}\n`);
+    process.stderr.write(`the cluster did not become healthy within 60 s; see the logs in ${dir}\n`);
     await stopAll('timeout');
     return;
   }
