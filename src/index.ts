@@ -7,3 +7,8 @@ export * from './models/index.ts';
 export * from './runtime/storage/index.ts';
 export * from './runtime/transport/index.ts';
 export * from './placement/index.ts';
+export * from './balancing/index.ts';
+export type { BackendConfig, HealthCheckConfig, HostPort, ProxyConfig } from './proxy/config.ts';
+export { parseProxyConfigText, resolveProxyConfig } from './proxy/config.ts';
+export type { Logger, ProxyDeps } from './proxy/server.ts';
+export { ProxyServer } from './proxy/server.ts';

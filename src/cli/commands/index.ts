@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
+import { registerProxy } from './proxy.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
@@ -12,6 +13,7 @@ const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
   registerModels,
   registerPlacement,
+  registerProxy,
   registerSim,
   registerStorage,
 ];

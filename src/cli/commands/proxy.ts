@@ -1,0 +1,152 @@
+/**
+ * `clusterkit proxy`: runs the HTTP/1.1 reverse proxy from flags or a JSON config file (flags
+ * given on the command line override the file). Same config for one central proxy or one proxy
+ * per node.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.ts';
+import { parseProxyConfigText, resolveProxyConfig } from '../../proxy/config.ts';
+import { ProxyServer } from '../../proxy/server.ts';
+import { formatHostPort } from '../../proxy/config.ts';
+import { durationFlag, floatFlag, intFlag, printJson, UsageError } from '../util.ts';
+
+interface ProxyFlags {
+  config?: string;
+  listen?: string;
+  admin?: string;
+  backend?: string[];
+  policy?: string;
+  healthCheck?: string;
+  healthPath?: string;
+  healthInterval?: number;
+  healthTimeout?: number;
+  healthyThreshold?: number;
+  unhealthyThreshold?: number;
+  attempts?: number;
+  connectTimeout?: number;
+  upstreamTimeout?: number;
+  panicThreshold?: number;
+  slowStart?: number;
+  hashHeader?: string;
+  connections?: number;
+  outlier?: boolean;
+  seed?: number;
+  check?: boolean;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Merges flags over a raw config object (the file's, or empty). */
+export function flagsToRawConfig(flags: ProxyFlags, base: Record<string, unknown>): Record<string, unknown> {
+  const raw: Record<string, unknown> = { ...base };
+  const sub = (key: string): Record<string, unknown> => {
+    const v = raw[key];
+    const o = typeof v === 'object' && v !== null ? { ...(v as Record<string, unknown>) } : {};
+    raw[key] = o;
+    return o;
+  };
+  if (flags.listen !== undefined) raw.listen = flags.listen;
+  if (flags.admin !== undefined) raw.admin = flags.admin;
+  if (flags.backend !== undefined) raw.backends = flags.backend;
+  if (flags.policy !== undefined) raw.policy = flags.policy;
+  if (flags.hashHeader !== undefined) raw.hashHeader = flags.hashHeader;
+  if (flags.panicThreshold !== undefined) raw.panicThresholdPercent = flags.panicThreshold;
+  if (flags.slowStart !== undefined) raw.slowStartMs = flags.slowStart;
+  if (flags.connections !== undefined) raw.upstreamConnectionsMax = flags.connections;
+  if (flags.seed !== undefined) raw.seed = flags.seed;
+  if (flags.outlier === false) raw.outlier = false;
+  if (flags.healthCheck === 'none') raw.healthCheck = false;
+  else if (
+    flags.healthCheck !== undefined ||
+    flags.healthPath !== undefined ||
+    flags.healthInterval !== undefined ||
+    flags.healthTimeout !== undefined ||
+    flags.healthyThreshold !== undefined ||
+    flags.unhealthyThreshold !== undefined
+  ) {
+    if (raw.healthCheck === false) raw.healthCheck = {};
+    const hc = sub('healthCheck');
+    if (flags.healthCheck !== undefined) hc.type = flags.healthCheck;
+    if (flags.healthPath !== undefined) hc.path = flags.healthPath;
+    if (flags.healthInterval !== undefined) hc.intervalMs = flags.healthInterval;
+    if (flags.healthTimeout !== undefined) hc.timeoutMs = flags.healthTimeout;
+    if (flags.healthyThreshold !== undefined) hc.healthyThreshold = flags.healthyThreshold;
+    if (flags.unhealthyThreshold !== undefined) hc.unhealthyThreshold = flags.unhealthyThreshold;
+  }
+  if (flags.attempts !== undefined) sub('retries').attemptsMax = flags.attempts;
+  if (flags.connectTimeout !== undefined) sub('timeouts').connectMs = flags.connectTimeout;
+  if (flags.upstreamTimeout !== undefined) sub('timeouts').upstreamHeadersMs = flags.upstreamTimeout;
+  return raw;
+}
+
+export function registerProxy(program: Command): void {
+  program
+    .command('proxy')
+    .description('HTTP/1.1 reverse proxy and load balancer (central, or one per node with the same config)')
+    .option('--config <file>', 'JSON config file (see docs/balancing.md); flags override its fields')
+    .option('--listen <host:port>', 'address to accept clients on, e.g. 127.0.0.1:8080')
+    .option('--admin <host:port>', 'admin address serving /metrics, /healthz, /backends')
+    .option('--backend <host:port[=weight]>', 'a backend (repeat for each)', collect)
+    .option('--policy <name>', 'round-robin|weighted-round-robin|edf|least-connections|p2c|random|consistent-hash|peak-ewma (default round-robin)')
+    .option('--health-check <type>', 'active health check: http, tcp or none (default tcp)')
+    .option('--health-path <path>', 'path probed by http health checks (default /)')
+    .option('--health-interval <duration>', 'time between health checks (default 5s)', durationFlag('--health-interval'))
+    .option('--health-timeout <duration>', 'timeout of one health check (default 1s)', durationFlag('--health-timeout'))
+    .option('--healthy-threshold <n>', 'passed checks in a row to become healthy (default 2)', intFlag('--healthy-threshold', { min: 1, max: 100 }))
+    .option('--unhealthy-threshold <n>', 'failed checks in a row to become unhealthy (default 3)', intFlag('--unhealthy-threshold', { min: 1, max: 100 }))
+    .option('--attempts <n>', 'tries per idempotent request including the first (default 3)', intFlag('--attempts', { min: 1, max: 10 }))
+    .option('--connect-timeout <duration>', 'backend connect timeout (default 2s)', durationFlag('--connect-timeout'))
+    .option('--upstream-timeout <duration>', 'per-try wait for response headers (default 15s)', durationFlag('--upstream-timeout'))
+    .option('--panic-threshold <percent>', 'below this % healthy, use all backends (default 50; 0 = never)', floatFlag('--panic-threshold', { min: 0, max: 100 }))
+    .option('--slow-start <duration>', 'weight ramp for recovering backends (default 0 = off)', durationFlag('--slow-start'))
+    .option('--hash-header <name>', 'consistent-hash key header (default: client address)')
+    .option('--connections <n>', 'keep-alive connections per backend, at most (default 128)', intFlag('--connections', { min: 1, max: 100000 }))
+    .option('--no-outlier', 'disable passive outlier detection')
+    .option('--seed <n>', 'seed for randomised policies (default 1)', intFlag('--seed', { min: 0 }))
+    .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
+    .action(async (flags: ProxyFlags) => {
+      let base: Record<string, unknown> = {};
+      if (flags.config !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(flags.config, 'utf8');
+        } catch (err) {
+          throw new UsageError(`--config: cannot read ${flags.config}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        // Validate the file alone first so its errors name the file.
+        parseProxyConfigText(text, flags.config);
+        base = JSON.parse(text) as Record<string, unknown>;
+      } else if (flags.backend === undefined || flags.listen === undefined) {
+        throw new UsageError('proxy needs --listen and at least one --backend, or --config <file>');
+      }
+      const config = resolveProxyConfig(flagsToRawConfig(flags, base));
+      if (flags.check === true) {
+        printJson({ ...config, listen: formatHostPort(config.listen), admin: config.admin && formatHostPort(config.admin) });
+        return;
+      }
+      const proxy = new ProxyServer(config);
+      try {
+        await proxy.start();
+      } catch (err) {
+        await proxy.close().catch(() => {});
+        const e = err as NodeJS.ErrnoException;
+        throw new ConfigError(`cannot listen: ${e.code ?? ''} ${e.message}`.trim());
+      }
+      const admin = proxy.adminAddress;
+      process.stderr.write(
+        `clusterkit proxy listening on ${formatHostPort(proxy.address)} (policy ${config.policy}, ${config.backends.length} backends${admin ? `, admin http://${formatHostPort(admin)}/metrics` : ''})\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void proxy.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}
