@@ -12,3 +12,5 @@ export type { BackendConfig, HealthCheckConfig, HostPort, ProxyConfig } from './
 export { parseProxyConfigText, resolveProxyConfig } from './proxy/config.ts';
 export type { Logger, ProxyDeps } from './proxy/server.ts';
 export { ProxyServer } from './proxy/server.ts';
+export * from './consistency/index.ts';
+export * from './gossip/index.ts';

@@ -18,3 +18,7 @@ export { describeOperation, HistoryFormatError, pairOperations } from './sim/che
 export type { RegisterWorkloadOptions } from './sim/checkers/register-workload.ts';
 export { corruptRead, generateRegisterHistory } from './sim/checkers/register-workload.ts';
 export { historyFromJsonLines, parseEventLine } from './sim/history-parse.ts';
+export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts';
+export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
+export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
+export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';

@@ -6,6 +6,7 @@ import { registerCheck } from './check.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
 import { registerProxy } from './proxy.ts';
+import { registerGossipEpidemic } from './gossip-epidemic.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
@@ -16,6 +17,7 @@ const MODULES: readonly ((program: Command) => void)[] = [
   registerProxy,
   registerSim,
   registerStorage,
+  registerGossipEpidemic,
 ];
 
 export function registerCommands(program: Command): void {
