@@ -14,3 +14,5 @@ export type { Logger, ProxyDeps } from './proxy/server.ts';
 export { ProxyServer } from './proxy/server.ts';
 export * from './consistency/index.ts';
 export * from './gossip/index.ts';
+export * from './consensus/raft/index.ts';
+export * from './kv/index.ts';

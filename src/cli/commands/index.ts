@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
+import { registerKv } from './kv.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
 import { registerProxy } from './proxy.ts';
@@ -12,6 +13,7 @@ import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
+  registerKv,
   registerModels,
   registerPlacement,
   registerProxy,
