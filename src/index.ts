@@ -16,3 +16,5 @@ export * from './consistency/index.ts';
 export * from './gossip/index.ts';
 export * from './consensus/raft/index.ts';
 export * from './kv/index.ts';
+export * from './registry/index.ts';
+export * from './dns/index.ts';
