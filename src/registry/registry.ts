@@ -282,10 +282,13 @@ export class Registry {
     return { index: this.snap.index, services: out };
   }
 
-  /** The index at which `service`'s instance list last changed (the catalog index if never seen). */
+  /**
+   * The index at which `service`'s instance list last changed; 1 for a service never seen (so a
+   * blocking query on a service that does not exist yet waits for that service only).
+   */
   serviceIndexOf(service: string | undefined): number {
     if (service === undefined) return this.snap.index;
-    return this.serviceIndex.get(service) ?? this.removedServices.get(service) ?? Math.max(1, this.snap.index);
+    return this.serviceIndex.get(service) ?? this.removedServices.get(service) ?? 1;
   }
 
   health(service: string, query: HealthQuery = {}): HealthResult {

@@ -39,11 +39,14 @@ export function registerRegistry(program: Command): void {
     .option('--store <kind>', `store: ${STORE_KINDS.join(', ')}`, 'memory')
     .option('--endpoint <url>', 'store backend endpoint (repeat)', collect)
     .option('--prefix <prefix>', 'key prefix in a KV store', '/clusterkit/registry/')
+    .option('--gossip-listen <host:port>', 'gossip store: address for gossip between registry nodes', '127.0.0.1:8301')
+    .option('--gossip-peer <name=host:port>', 'gossip store: a peer registry node (repeat)', collect)
+    .option('--lease-ttl <sec>', 'etcd store: lease TTL of this node\'s records', intFlag('--lease-ttl', { min: 2, max: 3600 }), 10)
     .option('--self-preservation', 'stop expiring TTLs when many expire at once (Eureka)')
     .option('--self-preservation-threshold <share>', 'share of instances expiring within the window that engages it', floatFlag('--self-preservation-threshold', { min: 0, max: 1, minExclusive: true }), 0.15)
-    .action(async (o: { host: string; httpPort: number; dnsPort: number; dns: boolean; domain: string; node: string; store: string; endpoint?: string[]; prefix: string; selfPreservation?: boolean; selfPreservationThreshold: number }) => {
+    .action(async (o: { host: string; httpPort: number; dnsPort: number; dns: boolean; domain: string; node: string; store: string; endpoint?: string[]; prefix: string; gossipListen: string; gossipPeer?: string[]; leaseTtl: number; selfPreservation?: boolean; selfPreservationThreshold: number }) => {
       if (!(STORE_KINDS as readonly string[]).includes(o.store)) throw new UsageError(`--store must be one of ${STORE_KINDS.join(', ')}, got ${JSON.stringify(o.store)}`);
-      const store = await openStore({ kind: o.store, endpoints: o.endpoint ?? [], prefix: o.prefix });
+      const store = await openStore({ kind: o.store, endpoints: o.endpoint ?? [], prefix: o.prefix, node: o.node, gossipListen: o.gossipListen, gossipPeers: o.gossipPeer ?? [], leaseTtlSec: o.leaseTtl });
       const agent = new RegistryAgent({
         store,
         host: o.host,
