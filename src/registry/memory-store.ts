@@ -10,9 +10,18 @@ import type { InstanceRecord } from './types.ts';
 export class MemoryStore implements RegistryStore {
   readonly kind = 'memory';
   private readonly records = new Map<string, InstanceRecord>();
-  private index = 0;
+  private index: number;
   private readonly listeners = new Set<() => void>();
   private closed = false;
+
+  /**
+   * `startIndex`: the first index. A registry process that restarts with an empty memory store
+   * should start above any index its clients may hold (the CLI uses the wall clock), so blocking
+   * queries never wait on an index from before the restart.
+   */
+  constructor(startIndex = 0) {
+    this.index = startIndex;
+  }
 
   async put(record: InstanceRecord): Promise<void> {
     this.checkOpen();

@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   readonly gossipListen?: string;
   /** gossip: peers as `name=host:port`. */
   readonly gossipPeers?: readonly string[];
+  /** memory: first index (see MemoryStore). */
+  readonly memoryStartIndex?: number;
   /** etcd: lease TTL of this node's records, seconds. */
   readonly leaseTtlSec?: number;
 }
@@ -49,7 +51,7 @@ export async function openStore(o: OpenStoreOptions): Promise<RegistryStore> {
   const prefix = o.prefix ?? '/clusterkit/registry/';
   switch (o.kind) {
     case 'memory':
-      return new MemoryStore();
+      return new MemoryStore(o.memoryStartIndex ?? 0);
     case 'kv':
       return new GatewayStore({ endpoints: needEndpoints(o), prefix, kind: 'kv' });
     case 'etcd-gateway':

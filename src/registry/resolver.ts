@@ -128,6 +128,9 @@ export class Resolver {
         if (this.closed) break;
         this.connectedNow = false;
         this.stats.errors++;
+        // The registry may come back restarted with a smaller index that later reaches ours
+        // again; a non-blocking first query after any failure cannot wait on a stale index.
+        this.index = 0;
         failures++;
         this.options.onError?.(err instanceof Error ? err : new Error(String(err)), this.registry);
         this.current = (this.current + 1) % this.options.registries.length;

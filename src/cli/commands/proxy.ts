@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.ts';
 import { parseProxyConfigText, resolveProxyConfig } from '../../proxy/config.ts';
 import { ProxyServer } from '../../proxy/server.ts';
+import { Resolver } from '../../registry/resolver.ts';
 import { formatHostPort } from '../../proxy/config.ts';
 import { durationFlag, floatFlag, intFlag, printJson, UsageError } from '../util.ts';
 
@@ -33,6 +34,9 @@ interface ProxyFlags {
   outlier?: boolean;
   seed?: number;
   check?: boolean;
+  service?: string;
+  registry?: string[];
+  tag?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -107,6 +111,9 @@ export function registerProxy(program: Command): void {
     .option('--no-outlier', 'disable passive outlier detection')
     .option('--seed <n>', 'seed for randomised policies (default 1)', intFlag('--seed', { min: 0 }))
     .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
+    .option('--service <name>', 'server-side discovery: take the backends from the registry (passing instances) and follow changes')
+    .option('--registry <url>', 'registry URL for --service (repeat for failover; default http://127.0.0.1:8500)', collect)
+    .option('--tag <tag>', 'with --service: only instances with this tag')
     .action(async (flags: ProxyFlags) => {
       let base: Record<string, unknown> = {};
       if (flags.config !== undefined) {
@@ -119,15 +126,38 @@ export function registerProxy(program: Command): void {
         // Validate the file alone first so its errors name the file.
         parseProxyConfigText(text, flags.config);
         base = JSON.parse(text) as Record<string, unknown>;
-      } else if (flags.backend === undefined || flags.listen === undefined) {
-        throw new UsageError('proxy needs --listen and at least one --backend, or --config <file>');
+      } else if ((flags.backend === undefined && flags.service === undefined) || flags.listen === undefined) {
+        throw new UsageError('proxy needs --listen and at least one --backend (or --service NAME), or --config <file>');
       }
-      const config = resolveProxyConfig(flagsToRawConfig(flags, base));
+      if (flags.registry !== undefined && flags.service === undefined) throw new UsageError('--registry needs --service NAME');
+      if (flags.service !== undefined && flags.backend !== undefined) throw new UsageError('give either --backend or --service, not both');
+      // With --service the registry is the health authority; active checks only if asked for.
+      if (flags.service !== undefined && flags.healthCheck === undefined && base.healthCheck === undefined) flags.healthCheck = 'none';
+      const config = resolveProxyConfig(flagsToRawConfig(flags, base), { backendsFromRegistry: flags.service !== undefined });
       if (flags.check === true) {
         printJson({ ...config, listen: formatHostPort(config.listen), admin: config.admin && formatHostPort(config.admin) });
         return;
       }
       const proxy = new ProxyServer(config);
+      let resolver: Resolver | undefined;
+      if (flags.service !== undefined) {
+        const registries = (flags.registry ?? ['http://127.0.0.1:8500']).map((u) => {
+          if (!/^https?:\/\/[^\s/]+\/?$/.test(u)) throw new UsageError(`--registry must be a URL like http://127.0.0.1:8500, got ${JSON.stringify(u)}`);
+          return u.replace(/\/$/, '');
+        });
+        const service = flags.service;
+        resolver = new Resolver({
+          registries,
+          service,
+          ...(flags.tag === undefined ? {} : { tag: flags.tag }),
+          onChange: (eps) => {
+            proxy.setBackends(eps.map((e) => ({ address: `${e.address}:${e.port}`, weight: e.weight })));
+            process.stderr.write(`clusterkit proxy: ${service} has ${eps.length} passing instances: ${eps.map((e) => `${e.address}:${e.port}`).join(' ')}\n`);
+          },
+          onError: (err, url) => process.stderr.write(`warn: registry ${url} unreachable (${err.message}); keeping ${resolver?.endpoints().length ?? 0} cached backends\n`),
+        });
+        void resolver.start();
+      }
       try {
         await proxy.start();
       } catch (err) {
@@ -143,7 +173,7 @@ export function registerProxy(program: Command): void {
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void proxy.close().then(resolve);
+          void (resolver?.close() ?? Promise.resolve()).then(() => proxy.close()).then(resolve);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -46,7 +46,7 @@ export function registerRegistry(program: Command): void {
     .option('--self-preservation-threshold <share>', 'share of instances expiring within the window that engages it', floatFlag('--self-preservation-threshold', { min: 0, max: 1, minExclusive: true }), 0.15)
     .action(async (o: { host: string; httpPort: number; dnsPort: number; dns: boolean; domain: string; node: string; store: string; endpoint?: string[]; prefix: string; gossipListen: string; gossipPeer?: string[]; leaseTtl: number; selfPreservation?: boolean; selfPreservationThreshold: number }) => {
       if (!(STORE_KINDS as readonly string[]).includes(o.store)) throw new UsageError(`--store must be one of ${STORE_KINDS.join(', ')}, got ${JSON.stringify(o.store)}`);
-      const store = await openStore({ kind: o.store, endpoints: o.endpoint ?? [], prefix: o.prefix, node: o.node, gossipListen: o.gossipListen, gossipPeers: o.gossipPeer ?? [], leaseTtlSec: o.leaseTtl });
+      const store = await openStore({ kind: o.store, endpoints: o.endpoint ?? [], prefix: o.prefix, node: o.node, gossipListen: o.gossipListen, gossipPeers: o.gossipPeer ?? [], leaseTtlSec: o.leaseTtl, memoryStartIndex: Math.floor(Date.now() / 1000) * 1000 });
       const agent = new RegistryAgent({
         store,
         host: o.host,
