@@ -146,6 +146,31 @@ describe('registry core (virtual time)', () => {
     assert.equal(registry.instances().filter((r) => r.status === 'critical').length, 3, 'still protected');
   });
 
+  it('self-preservation ends once heartbeats are back for a window; single expiries then go through', async () => {
+    const { time, registry, events } = setup({ selfPreservation: { enabled: true, thresholdShare: 0.3, windowMs: 10_000, instancesMin: 4 } });
+    await registry.start();
+    for (let i = 0; i < 10; i++) await registry.register(ttl(`i${i}`, 1000));
+    await time.advance(1000);
+    assert.equal(registry.selfPreservationActive, true);
+    // the partition heals: everyone heartbeats every 500 ms for 12 s
+    for (let t = 0; t < 24; t++) {
+      for (let i = 0; i < 10; i++) await registry.updateTtl(`i${i}`, 'passing');
+      await time.advance(500);
+    }
+    assert.equal(registry.selfPreservationActive, false);
+    assert.equal(registry.instances().filter((r) => r.status === 'critical').length, 0);
+    // one instance dies: 1 of 10 is below the threshold, so it expires
+    for (let t = 0; t < 4; t++) {
+      for (let i = 1; i < 10; i++) await registry.updateTtl(`i${i}`, 'passing');
+      await time.advance(500);
+    }
+    assert.deepEqual(
+      registry.instances().filter((r) => r.status === 'critical').map((r) => r.id),
+      ['i0'],
+    );
+    assert.ok(events.some((e) => e.type === 'self-preservation' && !e.active), 'the end of self-preservation is reported');
+  });
+
   it('without self-preservation every missed TTL expires', async () => {
     const { time, registry } = setup();
     await registry.start();
