@@ -116,6 +116,49 @@ describe('registry HTTP API and DNS (real sockets)', () => {
     assert.match(refused.stdout, /status: REFUSED/);
   });
 
+  it('the streamed watch sends the current list, then one line per change', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${base}/v1/watch/service/stream?passing`, { signal: ac.signal });
+    assert.equal(res.status, 200);
+    const lines: { index: number; instances: unknown[] }[] = [];
+    const reading = (async () => {
+      let buf = '';
+      try {
+        for await (const chunk of res.body ?? []) {
+          buf += Buffer.from(chunk as Uint8Array).toString('utf8');
+          let nl = buf.indexOf('\n');
+          while (nl >= 0) {
+            lines.push(JSON.parse(buf.slice(0, nl)) as { index: number; instances: unknown[] });
+            buf = buf.slice(nl + 1);
+            nl = buf.indexOf('\n');
+          }
+          if (lines.length >= 3) break;
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    await put(base, '/v1/agent/service/register', { Name: 'stream', ID: 's1', Port: 1 });
+    await put(base, '/v1/agent/service/register', { Name: 'stream', ID: 's2', Port: 2 });
+    await reading;
+    ac.abort();
+    assert.deepEqual(
+      lines.map((l) => l.instances.length),
+      [0, 1, 2],
+    );
+    assert.ok((lines[2]?.index ?? 0) > (lines[1]?.index ?? 0));
+  });
+
+  it('dig: a reply too large for UDP is truncated (TC) and dig retries over TCP', async () => {
+    for (let i = 0; i < 40; i++) await put(base, '/v1/agent/service/register', { Name: 'big', ID: `big-${i}`, Address: `127.0.2.${i + 1}`, Port: 9000 + i });
+    const port = String(agent.dnsPort);
+    const before = agent.dns?.stats.truncated ?? 0;
+    const r = await exec('dig', ['+noedns', '+time=2', '+tries=1', '-p', port, '@127.0.0.1', 'big.service.clusterkit', 'A']);
+    assert.match(r.stdout, /Truncated, retrying in TCP mode/);
+    assert.match(r.stdout, /ANSWER: 40/);
+    assert.ok((agent.dns?.stats.truncated ?? 0) > before);
+  });
+
   it('malformed DNS packets are dropped and counted; the server keeps answering', async () => {
     const dns = agent.dns;
     assert.ok(dns !== undefined);

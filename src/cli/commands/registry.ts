@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { RegistryAgent } from '../../registry/agent.ts';
 import { openStore, STORE_KINDS } from '../../registry/open-store.ts';
 import type { RegistryEvent } from '../../registry/registry.ts';
-import { RegistryClient, Resolver } from '../../registry/resolver.ts';
+import { RegistryClient, RegistryRequestError, Resolver } from '../../registry/resolver.ts';
 import { floatFlag, intFlag, printJson, table, UsageError } from '../util.ts';
 
 const DEFAULT_REGISTRY = 'http://127.0.0.1:8500';
@@ -103,8 +103,14 @@ export function registerRegistry(program: Command): void {
               ? { TCP: o.tcpCheck, Interval: o.interval, Timeout: o.timeout, FailuresBeforeCritical: o.failures, ...dereg }
               : undefined;
       const body = { Name: o.name, Port: o.port, Address: o.address, Tags: o.tag ?? [], Meta: meta, Weight: o.weight, ...(o.id === undefined ? {} : { ID: o.id }), ...(check === undefined ? {} : { Check: check }) };
-      const r = await new RegistryClient(registryUrl(o.registry)).register(body);
-      process.stdout.write(`${r.ID}\n`);
+      try {
+        const r = await new RegistryClient(registryUrl(o.registry)).register(body);
+        process.stdout.write(`${r.ID}\n`);
+      } catch (err) {
+        // The registry's 400 names the bad field: a usage error (exit 2), like a bad flag.
+        if (err instanceof RegistryRequestError && err.status === 400) throw new UsageError(`registration refused: ${err.message}`);
+        throw err;
+      }
     });
 
   reg
