@@ -97,6 +97,30 @@ describe('discovery on real processes', () => {
     }
   });
 
+  it('the resolver fails over to the next registry node and keeps following the service', async () => {
+    const store = new MemoryStore();
+    const a = new RegistryAgent({ store, httpPort: 0, dnsPort: false, config: { node: 'a' } });
+    const b = new RegistryAgent({ store, httpPort: 0, dnsPort: false, config: { node: 'b' } });
+    await a.start();
+    await b.start();
+    const resolver = new Resolver({ registries: [a.url, b.url], service: 'api', waitMs: 5000, backoffBaseMs: 10, backoffMaxMs: 50 });
+    try {
+      await b.registry.register({ Name: 'api', ID: 'x', Port: 1 });
+      await resolver.start();
+      assert.equal(resolver.registry, a.url);
+      assert.deepEqual(resolver.endpoints().map((e) => e.id), ['x']);
+      await a.http.close(); // node a's API goes away; the shared store stays
+      await eventually('resolver moved to b', () => resolver.registry === b.url && resolver.connected);
+      await b.registry.register({ Name: 'api', ID: 'y', Port: 2 });
+      await eventually('update seen through b', () => resolver.endpoints().length === 2);
+    } finally {
+      await resolver.close();
+      await a.registry.close();
+      await b.registry.close();
+      await b.http.close();
+    }
+  });
+
   it('an instance whose process dies is critical after failureThreshold failed TCP checks; the proxy (--service) drops it', async () => {
     const agent = new RegistryAgent({ store: new MemoryStore(), httpPort: 0, dnsPort: false });
     await agent.start();
