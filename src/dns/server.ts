@@ -70,8 +70,24 @@ export class DnsServer {
     this.answersMax = options.answersMax ?? 64;
   }
 
-  /** Binds UDP (and TCP on the same port); returns the port. */
+  /**
+   * Binds UDP (and TCP on the same port); returns the port. With port 0 the UDP port is chosen
+   * by the system and TCP may find it taken: then both are retried on another port.
+   */
   async listen(): Promise<number> {
+    const requested = this.options.port ?? 8600;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.bind(requested);
+      } catch (err) {
+        await this.close();
+        const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (requested !== 0 || !inUse || attempt >= 20) throw err;
+      }
+    }
+  }
+
+  private async bind(requested: number): Promise<number> {
     const host = this.options.host ?? '127.0.0.1';
     const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     this.udp = udp;
@@ -81,7 +97,7 @@ export class DnsServer {
     });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(this.options.port ?? 8600, host, () => resolve());
+      udp.bind(requested, host, () => resolve());
     });
     const port = udp.address().port;
     if (this.options.tcp !== false) {
@@ -101,7 +117,13 @@ export class DnsServer {
     const tcp = this.tcp;
     this.udp = undefined;
     this.tcp = undefined;
-    if (udp !== undefined) await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (udp !== undefined) await new Promise<void>((resolve) => {
+      try {
+        udp.close(() => resolve());
+      } catch {
+        resolve(); // never bound
+      }
+    });
     if (tcp !== undefined) await new Promise<void>((resolve) => tcp.close(() => resolve()));
   }
 

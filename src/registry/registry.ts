@@ -105,6 +105,8 @@ interface LocalInstance {
   successes: number;
   failures: number;
   probing: boolean;
+  /** Store writes of this instance, one at a time, so a slow write never lands after a newer one. */
+  writing: Promise<void>;
 }
 
 interface Waiter {
@@ -228,9 +230,10 @@ export class Registry {
     const record: InstanceRecord = { ...spec, status: 'passing', output: '', node: this.config.node };
     const old = this.local.get(spec.id);
     if (old !== undefined) this.cancelTimers(old);
-    const l: LocalInstance = { record, timer: undefined, deregisterTimer: undefined, successes: 0, failures: 0, probing: false };
+    const l: LocalInstance = { record, timer: undefined, deregisterTimer: undefined, successes: 0, failures: 0, probing: false, writing: Promise.resolve() };
+    if (old !== undefined) await old.writing;
     this.local.set(spec.id, l);
-    await this.store.put(record);
+    await this.persist(l);
     this.stats.registrations++;
     this.onEvent?.({ type: 'registered', id: spec.id, service: spec.service });
     this.armCheck(l);
@@ -244,6 +247,7 @@ export class Registry {
     if (l !== undefined) {
       this.cancelTimers(l);
       this.local.delete(id);
+      await l.writing; // a status write still in flight must not land after the removal
     }
     const removed = await this.store.remove(id);
     if (removed || l !== undefined) {
@@ -508,11 +512,21 @@ export class Registry {
       l.deregisterTimer = undefined;
     }
     try {
-      await this.store.put(l.record);
+      await this.persist(l);
       await this.refresh();
     } catch (err) {
       this.storeError('put', err);
     }
+  }
+
+  /** Writes the instance's latest record after any write already in flight; skipped once it is deregistered. */
+  private persist(l: LocalInstance): Promise<void> {
+    const next = l.writing.then(async () => {
+      if (this.local.get(l.record.id) !== l) return;
+      await this.store.put(l.record);
+    });
+    l.writing = next.catch(() => {});
+    return next;
   }
 
   private storeError(op: string, err: unknown): void {
