@@ -191,6 +191,46 @@ describe('registry core (virtual time)', () => {
   });
 });
 
+describe('store writes of one instance are ordered', () => {
+  /** A store whose puts complete only when released, in any order the test chooses. */
+  class SlowStore extends MemoryStore {
+    readonly held: (() => void)[] = [];
+    hold = false;
+    override async put(record: Parameters<MemoryStore['put']>[0]): Promise<void> {
+      if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
+      return super.put(record);
+    }
+  }
+
+  it('a slow write never lands after a newer one, and a deregistration is never undone by a late write', async () => {
+    const time = new VirtualTime();
+    const store = new SlowStore();
+    const registry = new Registry({ store, clock: time, timers: time });
+    await registry.start();
+    await registry.register(ttl('a', 10_000));
+    store.hold = true;
+    const fail = registry.updateTtl('a', 'critical');
+    const pass = registry.updateTtl('a', 'passing');
+    await time.advance(0);
+    // release in reverse order: only the first write is in the store's hands, the second waits
+    assert.equal(store.held.length, 1, 'the second write waits for the first');
+    store.held.pop()?.();
+    await time.advance(0);
+    store.held.pop()?.();
+    await Promise.all([fail, pass]);
+    assert.equal((await store.snapshot()).records[0]?.status, 'passing');
+
+    const late = registry.updateTtl('a', 'warning');
+    await time.advance(0);
+    const gone = registry.deregister('a');
+    await time.advance(0);
+    store.hold = false;
+    for (const r of store.held.splice(0)) r();
+    await Promise.all([late, gone]);
+    assert.equal((await store.snapshot()).records.length, 0, 'the deregistered instance stays gone');
+  });
+});
+
 describe('registration validation names the field', () => {
   const cases: [string, unknown, string][] = [
     ['missing name', { Port: 80 }, 'Name'],
