@@ -198,3 +198,22 @@ for (const impl of IMPLEMENTATIONS) {
     });
   });
 }
+
+describe('etcd store: leases', { skip: etcdMissing }, () => {
+  it("a registry node's records vanish when its lease is no longer kept alive (the node died)", async () => {
+    const e = await sharedEtcd();
+    const prefix = uniquePrefix();
+    const dying = new EtcdStore({ hosts: [e.endpoint], prefix, leaseTtlSec: 2 });
+    const observer = new GatewayStore({ endpoints: [e.endpoint], prefix, kind: 'etcd-gateway' });
+    try {
+      await dying.put(record('leased'));
+      assert.equal((await observer.snapshot()).records.length, 1);
+      await dying.close(); // stops the keep-alives without revoking, as a crash would
+      assert.equal((await observer.snapshot()).records.length, 1, 'still there right after the node stopped');
+      await eventually('record gone after the lease TTL', async () => (await observer.snapshot()).records.length === 0, 15_000);
+    } finally {
+      await observer.close();
+      await releaseEtcd();
+    }
+  });
+});
