@@ -217,3 +217,28 @@ describe('etcd store: leases', { skip: etcdMissing }, () => {
     }
   });
 });
+
+describe('kv store: the KV node is SIGKILLed and restarted', () => {
+  it('the registry keeps serving its cache, then its watch reconnects and follows new writes', async () => {
+    const kv = await startClusterkitKv();
+    const prefix = uniquePrefix();
+    const store = new GatewayStore({ endpoints: [kv.endpoint], prefix, kind: 'kv', reconnectBaseMs: 20, reconnectMaxMs: 200 });
+    const writer = new GatewayStore({ endpoints: [kv.endpoint], prefix, kind: 'kv' });
+    const registry = new Registry({ store, clock: new RealClock(), timers: new RealTimers(), config: { node: 'r' } });
+    try {
+      await registry.start();
+      await writer.put(record('before'));
+      await eventually('registry sees the first record', async () => registry.health('web').instances.length === 1);
+      await kv.restart?.();
+      assert.deepEqual(registry.health('web').instances.map((i) => i.id), ['before'], 'the cache answered through the outage');
+      await writer.put(record('after'));
+      await eventually('registry follows writes after the restart', async () => registry.health('web').instances.length === 2, 15_000);
+      assert.ok(store.watchConnects >= 2, `watch reconnected (${store.watchConnects} connects)`);
+    } finally {
+      await registry.close();
+      await store.close();
+      await writer.close();
+      await kv.stop();
+    }
+  });
+});
