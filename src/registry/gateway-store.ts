@@ -6,7 +6,10 @@
  * revision; one watch stream on the prefix drives `subscribe`, reopened with backoff when it
  * breaks (and listeners are told, since changes may have been missed). Endpoints are tried in
  * turn when one fails.
- * Leaves out: leases (the registry core runs TTLs; the etcd3 store shows leases), auth, TLS.
+ * With `leaseTtlSec`, records carry this registry node's lease (kept alive every TTL/3): when
+ * the node dies its instances vanish after the TTL; a lease found expired is re-granted and the
+ * node's records written again (the same node-liveness scheme as the etcd3 store).
+ * Leaves out: auth, TLS.
  */
 import type { RegistryStore, StoreSnapshot } from './store.ts';
 import { decodeRecord, encodeRecord } from './store.ts';
@@ -39,6 +42,8 @@ export interface GatewayStoreOptions {
   readonly requestTimeoutMs?: number;
   readonly reconnectBaseMs?: number;
   readonly reconnectMaxMs?: number;
+  /** Attach records to a lease of this TTL (seconds), kept alive while the store is open. */
+  readonly leaseTtlSec?: number;
 }
 
 export class GatewayStore implements RegistryStore {
@@ -52,6 +57,12 @@ export class GatewayStore implements RegistryStore {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Watch stream (re)connections, for tests and status. */
   watchConnects = 0;
+  /** Leases granted (1 + re-grants after expiry). */
+  leasesGranted = 0;
+  private leaseId: string | undefined;
+  private leasing: Promise<string> | undefined;
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly own = new Map<string, InstanceRecord>();
 
   constructor(private readonly options: GatewayStoreOptions) {
     if (options.endpoints.length === 0) throw new RangeError('GatewayStore needs at least one endpoint');
@@ -60,10 +71,57 @@ export class GatewayStore implements RegistryStore {
   }
 
   async put(record: InstanceRecord): Promise<void> {
-    await this.call('/v3/kv/put', { key: b64(this.prefix + record.id), value: b64(encodeRecord(record)) });
+    if (this.options.leaseTtlSec === undefined) {
+      await this.call('/v3/kv/put', { key: b64(this.prefix + record.id), value: b64(encodeRecord(record)) });
+      return;
+    }
+    this.own.set(record.id, record);
+    const lease = await this.lease();
+    await this.call('/v3/kv/put', { key: b64(this.prefix + record.id), value: b64(encodeRecord(record)), lease });
+  }
+
+  private lease(): Promise<string> {
+    if (this.leaseId !== undefined) return Promise.resolve(this.leaseId);
+    this.leasing ??= (async () => {
+      try {
+        const r = (await this.call('/v3/lease/grant', { TTL: this.options.leaseTtlSec })) as { ID?: string };
+        if (r.ID === undefined) throw new Error('lease grant without an ID');
+        this.leaseId = r.ID;
+        this.leasesGranted++;
+        if (this.keepAliveTimer === undefined) {
+          this.keepAliveTimer = setInterval(() => void this.keepAlive(), ((this.options.leaseTtlSec ?? 10) * 1000) / 3);
+          this.keepAliveTimer.unref();
+        }
+        return r.ID;
+      } finally {
+        this.leasing = undefined;
+      }
+    })();
+    return this.leasing;
+  }
+
+  private async keepAlive(): Promise<void> {
+    const id = this.leaseId;
+    if (id === undefined || this.closed) return;
+    let expired = false;
+    try {
+      const r = (await this.call('/v3/lease/keepalive', { ID: id })) as { result?: { TTL?: string } };
+      expired = Number(r.result?.TTL ?? '0') <= 0;
+    } catch (err) {
+      // unreachable: try again next period; "not found": the lease is gone
+      expired = /not found|NotFound|requested lease/i.test(err instanceof Error ? err.message : String(err));
+    }
+    if (!expired || this.closed) return;
+    this.leaseId = undefined;
+    try {
+      for (const r of [...this.own.values()]) await this.put(r);
+    } catch {
+      // next period retries
+    }
   }
 
   async remove(id: string): Promise<boolean> {
+    this.own.delete(id);
     const r = (await this.call('/v3/kv/deleterange', { key: b64(this.prefix + id) })) as { deleted?: string };
     return Number(r.deleted ?? '0') > 0;
   }
@@ -95,6 +153,8 @@ export class GatewayStore implements RegistryStore {
     this.listeners.clear();
     this.watchAbort?.abort();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    // The lease is left to run out, as after a crash; deregistration removes records explicitly.
+    if (this.keepAliveTimer !== undefined) clearInterval(this.keepAliveTimer);
   }
 
   private get endpoint(): string {

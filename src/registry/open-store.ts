@@ -29,7 +29,7 @@ export interface OpenStoreOptions {
   readonly gossipPeers?: readonly string[];
   /** memory: first index (see MemoryStore). */
   readonly memoryStartIndex?: number;
-  /** etcd: lease TTL of this node's records, seconds. */
+  /** kv / etcd-gateway / etcd: lease TTL of this node's records, seconds (default 10). */
   readonly leaseTtlSec?: number;
 }
 
@@ -53,9 +53,9 @@ export async function openStore(o: OpenStoreOptions): Promise<RegistryStore> {
     case 'memory':
       return new MemoryStore(o.memoryStartIndex ?? 0);
     case 'kv':
-      return new GatewayStore({ endpoints: needEndpoints(o), prefix, kind: 'kv' });
+      return new GatewayStore({ endpoints: needEndpoints(o), prefix, kind: 'kv', leaseTtlSec: o.leaseTtlSec ?? 10 });
     case 'etcd-gateway':
-      return new GatewayStore({ endpoints: needEndpoints(o), prefix, kind: 'etcd-gateway' });
+      return new GatewayStore({ endpoints: needEndpoints(o), prefix, kind: 'etcd-gateway', leaseTtlSec: o.leaseTtlSec ?? 10 });
     case 'etcd':
       return new EtcdStore({ hosts: needEndpoints(o), prefix, ...(o.leaseTtlSec === undefined ? {} : { leaseTtlSec: o.leaseTtlSec }) });
     case 'gossip': {

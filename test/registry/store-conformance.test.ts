@@ -199,23 +199,49 @@ for (const impl of IMPLEMENTATIONS) {
   });
 }
 
-describe('etcd store: leases', { skip: etcdMissing }, () => {
-  it("a registry node's records vanish when its lease is no longer kept alive (the node died)", async () => {
-    const e = await sharedEtcd();
-    const prefix = uniquePrefix();
-    const dying = new EtcdStore({ hosts: [e.endpoint], prefix, leaseTtlSec: 2 });
-    const observer = new GatewayStore({ endpoints: [e.endpoint], prefix, kind: 'etcd-gateway' });
-    try {
-      await dying.put(record('leased'));
-      assert.equal((await observer.snapshot()).records.length, 1);
-      await dying.close(); // stops the keep-alives without revoking, as a crash would
-      assert.equal((await observer.snapshot()).records.length, 1, 'still there right after the node stopped');
-      await eventually('record gone after the lease TTL', async () => (await observer.snapshot()).records.length === 0, 15_000);
-    } finally {
-      await observer.close();
-      await releaseEtcd();
-    }
-  });
+describe('leased stores: a dead registry node\'s records vanish after the lease TTL', () => {
+  const cases: { name: string; skip: string | false; backend: () => Promise<{ endpoint: string; done: () => Promise<void> }>; open: (endpoint: string, prefix: string) => RegistryStore }[] = [
+    {
+      name: 'etcd (etcd3 client)',
+      skip: etcdMissing,
+      backend: async () => ({ endpoint: (await sharedEtcd()).endpoint, done: releaseEtcd }),
+      open: (endpoint, prefix) => new EtcdStore({ hosts: [endpoint], prefix, leaseTtlSec: 2 }),
+    },
+    {
+      name: 'etcd JSON gateway',
+      skip: etcdMissing,
+      backend: async () => ({ endpoint: (await sharedEtcd()).endpoint, done: releaseEtcd }),
+      open: (endpoint, prefix) => new GatewayStore({ endpoints: [endpoint], prefix, kind: 'etcd-gateway', leaseTtlSec: 2 }),
+    },
+    {
+      name: 'kv (clusterkit Raft KV)',
+      skip: false,
+      backend: async () => {
+        const kv = await startClusterkitKv();
+        return { endpoint: kv.endpoint, done: () => kv.stop() };
+      },
+      open: (endpoint, prefix) => new GatewayStore({ endpoints: [endpoint], prefix, kind: 'kv', leaseTtlSec: 2 }),
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, { skip: c.skip }, async () => {
+      const b = await c.backend();
+      const prefix = uniquePrefix();
+      const dying = c.open(b.endpoint, prefix);
+      const observer = new GatewayStore({ endpoints: [b.endpoint], prefix, kind: 'observer' });
+      try {
+        await dying.put(record('leased'));
+        await new Promise((r) => setTimeout(r, 2500)); // longer than the TTL: keep-alives hold the record
+        assert.equal((await observer.snapshot()).records.length, 1, 'kept alive past one TTL');
+        await dying.close(); // stops the keep-alives without revoking, as a crash would
+        assert.equal((await observer.snapshot()).records.length, 1, 'still there right after the node stopped');
+        await eventually('record gone after the lease TTL', async () => (await observer.snapshot()).records.length === 0, 15_000);
+      } finally {
+        await observer.close();
+        await b.done();
+      }
+    });
+  }
 });
 
 describe('kv store: the KV node is SIGKILLed and restarted', () => {

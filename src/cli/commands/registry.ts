@@ -41,7 +41,7 @@ export function registerRegistry(program: Command): void {
     .option('--prefix <prefix>', 'key prefix in a KV store', '/clusterkit/registry/')
     .option('--gossip-listen <host:port>', 'gossip store: address for gossip between registry nodes', '127.0.0.1:8301')
     .option('--gossip-peer <name=host:port>', 'gossip store: a peer registry node (repeat)', collect)
-    .option('--lease-ttl <sec>', 'etcd store: lease TTL of this node\'s records', intFlag('--lease-ttl', { min: 2, max: 3600 }), 10)
+    .option('--lease-ttl <sec>', 'kv/etcd stores: lease TTL of this node\'s records (they vanish this long after the node dies)', intFlag('--lease-ttl', { min: 2, max: 3600 }), 10)
     .option('--self-preservation', 'stop expiring TTLs when many expire at once (Eureka)')
     .option('--self-preservation-threshold <share>', 'share of instances expiring within the window that engages it', floatFlag('--self-preservation-threshold', { min: 0, max: 1, minExclusive: true }), 0.15)
     .action(async (o: { host: string; httpPort: number; dnsPort: number; dns: boolean; domain: string; node: string; store: string; endpoint?: string[]; prefix: string; gossipListen: string; gossipPeer?: string[]; leaseTtl: number; selfPreservation?: boolean; selfPreservationThreshold: number }) => {
