@@ -5,9 +5,11 @@ import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
 import { registerGossipEpidemic } from './gossip-epidemic.ts';
 import { registerGossip } from './gossip.ts';
+import { registerKv } from './kv.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
 import { registerProxy } from './proxy.ts';
+import { registerRegistry } from './registry.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
@@ -15,9 +17,11 @@ const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
   registerGossipEpidemic,
   registerGossip,
+  registerKv,
   registerModels,
   registerPlacement,
   registerProxy,
+  registerRegistry,
   registerSim,
   registerStorage,
 ];
