@@ -20,6 +20,8 @@ export type { Logger, ProxyDeps } from './proxy/server.ts';
 export { ProxyServer } from './proxy/server.ts';
 export type { Primary } from './proxy/workers.ts';
 export { runPrimary, runWorker } from './proxy/workers.ts';
+export * from './registry/index.ts';
+export * from './dns/index.ts';
 export type { KvNodeLogger, KvNodeOptions, KvNodeStatus, MemberInfo } from './kv/node.ts';
 export { KvNode } from './kv/node.ts';
 export type { KvHttpOptions } from './http/server.ts';

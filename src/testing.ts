@@ -32,3 +32,4 @@ export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts
 export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
 export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
 export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';
+export { settle, VirtualTime } from './registry/virtual-time.ts';

@@ -183,7 +183,7 @@ const TOP_KEYS = [
  * Validates a raw config object (parsed JSON, or flags turned into the same shape) and fills in
  * defaults. Throws `ConfigError` naming the field.
  */
-export function resolveProxyConfig(raw: unknown): ProxyConfig {
+export function resolveProxyConfig(raw: unknown, opts: { backendsFromRegistry?: boolean } = {}): ProxyConfig {
   if (!isObject(raw)) throw new ConfigError('proxy config must be a JSON object');
   checkKeys(raw, TOP_KEYS, 'proxy config');
   if (typeof raw.listen !== 'string') throw new ConfigError('listen is required: "host:port" to accept clients on');
@@ -195,7 +195,9 @@ export function resolveProxyConfig(raw: unknown): ProxyConfig {
   }
   if (raw.policy !== undefined && typeof raw.policy !== 'string') throw new ConfigError('policy must be a string');
   const policy = parsePolicy((raw.policy as string | undefined) ?? DEFAULTS.policy);
-  if (!Array.isArray(raw.backends) || raw.backends.length === 0) {
+  // Server-side discovery (`--service`): the registry supplies the backends, so none may be listed.
+  if (opts.backendsFromRegistry === true && raw.backends === undefined) raw.backends = [];
+  if (!Array.isArray(raw.backends) || (raw.backends.length === 0 && opts.backendsFromRegistry !== true)) {
     throw new ConfigError('backends must be a non-empty list of "host:port" (or {"address", "weight"})');
   }
   if (raw.backends.length > 10_000) throw new ConfigError('backends: at most 10000 backends');

@@ -21,7 +21,7 @@ import type { PickRequest } from '../balancing/types.ts';
 import { RetryBudget } from '../balancing/retry-budget.ts';
 import { type Clock, RealClock, RealTimers, type Timers } from '../core/clock.ts';
 import { createRng } from '../core/rng.ts';
-import { formatHostPort, type HostPort, parseHostPort, type ProxyConfig } from './config.ts';
+import { type BackendConfig, formatHostPort, type HostPort, parseHostPort, type ProxyConfig } from './config.ts';
 import { ActiveHealthChecker, type ProbeResult, probeTcp } from './health-check.ts';
 import { ProxyMetrics } from './metrics.ts';
 
@@ -206,6 +206,21 @@ export class ProxyServer extends EventEmitter {
     for (const s of this.sockets) s.destroy();
     await Promise.all(closing);
     await Promise.all(this.balancer.endpoints().map((e) => e.data.pool.destroy()));
+  }
+
+  /**
+   * Replaces the backend set (server-side discovery: the registry's passing instances). New
+   * backends get a connection pool, removed ones have theirs closed, kept ones keep theirs and
+   * take the new weight. Health then comes from the registry and passive outlier detection.
+   */
+  setBackends(backends: readonly BackendConfig[]): void {
+    const keep = new Set(backends.map((b) => b.address));
+    const gone = this.balancer.endpoints().filter((e) => !keep.has(e.id));
+    this.balancer.setEndpoints(
+      backends.map((b) => ({ id: b.address, weight: b.weight, data: this.balancer.get(b.address)?.data ?? this.makeBackend(b.address) })),
+    );
+    for (const e of gone) void e.data.pool.close().catch(() => {});
+    this.emit('backends', backends.length);
   }
 
   /** Status of each backend (what `/backends` serves). */

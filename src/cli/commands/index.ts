@@ -9,6 +9,7 @@ import { registerKv } from './kv.ts';
 import { registerModels } from './models.ts';
 import { registerPlacement } from './placement.ts';
 import { registerProxy } from './proxy.ts';
+import { registerRegistry } from './registry.ts';
 import { registerSim } from './sim.ts';
 import { registerStorage } from './storage.ts';
 
@@ -20,6 +21,7 @@ const MODULES: readonly ((program: Command) => void)[] = [
   registerModels,
   registerPlacement,
   registerProxy,
+  registerRegistry,
   registerSim,
   registerStorage,
 ];

@@ -10,6 +10,7 @@ import { parseProxyConfigText, resolveProxyConfig } from '../../proxy/config.ts'
 import { type Logger, ProxyServer } from '../../proxy/server.ts';
 import { isWorkerProcess, runPrimary, runWorker, workerDone } from '../../proxy/workers.ts';
 import { formatHostPort, type HostPort } from '../../proxy/config.ts';
+import { Resolver } from '../../registry/resolver.ts';
 import { durationFlag, floatFlag, intFlag, printJson, UsageError } from '../util.ts';
 
 interface ProxyFlags {
@@ -36,6 +37,9 @@ interface ProxyFlags {
   seed?: number;
   check?: boolean;
   workers?: number;
+  service?: string;
+  registry?: string[];
+  tag?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -113,6 +117,9 @@ export function registerProxy(program: Command): void {
     .option('--seed <n>', 'seed for randomised policies (default 1)', intFlag('--seed', { min: 0 }))
     .option('--workers <n>', 'worker processes sharing the listening socket (default 1)', intFlag('--workers', { min: 1, max: 64 }))
     .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
+    .option('--service <name>', 'server-side discovery: take the backends from the registry (passing instances) and follow changes')
+    .option('--registry <url>', 'registry URL for --service (repeat for failover; default http://127.0.0.1:8500)', collect)
+    .option('--tag <tag>', 'with --service: only instances with this tag')
     .action(async (flags: ProxyFlags) => {
       let base: Record<string, unknown> = {};
       if (flags.config !== undefined) {
@@ -125,29 +132,58 @@ export function registerProxy(program: Command): void {
         // Validate the file alone first so its errors name the file.
         parseProxyConfigText(text, flags.config);
         base = JSON.parse(text) as Record<string, unknown>;
-      } else if (flags.backend === undefined || flags.listen === undefined) {
-        throw new UsageError('proxy needs --listen and at least one --backend, or --config <file>');
+      } else if ((flags.backend === undefined && flags.service === undefined) || flags.listen === undefined) {
+        throw new UsageError('proxy needs --listen and at least one --backend (or --service NAME), or --config <file>');
       }
-      const config = resolveProxyConfig(flagsToRawConfig(flags, base));
+      if (flags.registry !== undefined && flags.service === undefined) throw new UsageError('--registry needs --service NAME');
+      if (flags.service !== undefined && flags.backend !== undefined) throw new UsageError('give either --backend or --service, not both');
+      // With --service the registry is the health authority; active checks only if asked for.
+      if (flags.service !== undefined && flags.healthCheck === undefined && base.healthCheck === undefined) flags.healthCheck = 'none';
+      const config = resolveProxyConfig(flagsToRawConfig(flags, base), { backendsFromRegistry: flags.service !== undefined });
       if (flags.check === true) {
         printJson({ ...config, listen: formatHostPort(config.listen), admin: config.admin && formatHostPort(config.admin) });
         return;
       }
       const log: Logger = (level, message) => process.stderr.write(`${level}: ${message}\n`);
       const workers = flags.workers ?? 1;
+      // Server-side discovery: every serving process follows the registry itself.
+      const followRegistry = (proxy: ProxyServer): Resolver | undefined => {
+        if (flags.service === undefined) return undefined;
+        const registries = (flags.registry ?? ['http://127.0.0.1:8500']).map((u) => {
+          if (!/^https?:\/\/[^\s/]+\/?$/.test(u)) throw new UsageError(`--registry must be a URL like http://127.0.0.1:8500, got ${JSON.stringify(u)}`);
+          return u.replace(/\/$/, '');
+        });
+        const service = flags.service;
+        const resolver: Resolver = new Resolver({
+          registries,
+          service,
+          ...(flags.tag === undefined ? {} : { tag: flags.tag }),
+          onChange: (eps) => {
+            proxy.setBackends(eps.map((e) => ({ address: `${e.address}:${e.port}`, weight: e.weight })));
+            process.stderr.write(`clusterkit proxy: ${service} has ${eps.length} passing instances: ${eps.map((e) => `${e.address}:${e.port}`).join(' ')}\n`);
+          },
+          onError: (err, url) => process.stderr.write(`warn: registry ${url} unreachable (${err.message}); keeping ${resolver.endpoints().length} cached backends\n`),
+        });
+        void resolver.start();
+        return resolver;
+      };
       if (workers > 1 && isWorkerProcess()) {
         const proxy = await runWorker(config, log);
+        const resolver = followRegistry(proxy);
         await untilSignal();
+        await resolver?.close();
         await proxy.close();
         workerDone(); // closes the IPC channel so the worker process can exit
         return;
       }
       let running: { address: HostPort; adminAddress: HostPort | undefined; close(): Promise<void> };
+      let resolver: Resolver | undefined;
       try {
         if (workers > 1) running = await runPrimary(config, workers, log);
         else {
           const proxy = new ProxyServer(config, { log });
           running = proxy;
+          resolver = followRegistry(proxy);
           try {
             await proxy.start();
           } catch (err) {
@@ -164,6 +200,7 @@ export function registerProxy(program: Command): void {
         `clusterkit proxy listening on ${formatHostPort(running.address)} (policy ${config.policy}, ${config.backends.length} backends${workers > 1 ? `, ${workers} workers` : ''}${admin ? `, admin http://${formatHostPort(admin)}/metrics` : ''})\n`,
       );
       await untilSignal();
+      await resolver?.close();
       await running.close();
     });
 }
