@@ -32,3 +32,7 @@ export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts
 export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
 export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
 export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';
+export type { PaxosKvMsg, PaxosKvServerOptions } from './scenarios/paxos-kv.ts';
+export { PaxosChecker, PaxosKvClient, PaxosKvServer } from './scenarios/paxos-kv.ts';
+export type { PaxosRun } from './scenarios/paxos-scenario.ts';
+export { runPaxos } from './scenarios/paxos-scenario.ts';
