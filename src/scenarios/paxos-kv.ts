@@ -2,7 +2,8 @@
  * A replicated key-value register on the Multi-Paxos core, hosted in the simulator.
  * `PaxosKvServer` is the SimNode adapter: ticks from a timer, Ready drained in the documented
  * order, acceptor state (promised ballot, accepted slots) and learned slots appended to a
- * CRC-checked log on the simulated disk and fsynced before any reply that depends on them,
+ * CRC-checked log on the simulated disk and fsynced before any acceptor reply (and before the
+ * node counts its own vote), while proposer messages go out in parallel with the fsync;
  * recovery after a crash that truncates a torn or corrupt tail. `PaxosKvClient` follows leader
  * hints. `PaxosChecker` watches every replica and records the first violation of a Paxos
  * invariant:
@@ -275,27 +276,30 @@ export class PaxosKvServer implements SimNode<PaxosKvMsg> {
       const rd = this.paxos.ready();
       const record = paxosLogRecord(rd);
       if (record) this.ctx.disk.append(PAXOS_LOG_FILE, record);
+      for (const om of rd.messages) this.sendPaxos(om.to, om.msg);
       const unsafe = this.opts.unsafeSendBeforeSync === true;
       if (rd.mustSync) {
-        if (unsafe) for (const om of rd.messages) this.sendPaxos(om.to, om.msg);
+        if (unsafe) for (const om of rd.afterSync) this.sendPaxos(om.to, om.msg);
         this.syncing = true;
         this.ctx.disk.fsyncAllAsync(() => {
           this.syncing = false;
           this.opts.checker.onDurable(this.ctx.id, rd.persist.promised, rd.persist.accepted);
-          if (!unsafe) for (const om of rd.messages) this.sendPaxos(om.to, om.msg);
+          if (!unsafe) for (const om of rd.afterSync) this.sendPaxos(om.to, om.msg);
           this.finish(rd);
           this.drain();
         });
         return;
       }
-      for (const om of rd.messages) this.sendPaxos(om.to, om.msg);
+      for (const om of rd.afterSync) this.sendPaxos(om.to, om.msg);
       this.finish(rd);
     }
   }
 
+  /** Sends a core message; one addressed to this node (its own vote) is handed straight back. */
   private sendPaxos(to: NodeId, m: PaxosMsg): void {
     this.opts.checker.onSent(this.ctx.id, m);
-    this.ctx.send(to, { type: 'paxos', m });
+    if (to === this.ctx.id) this.paxos.handle(to, m);
+    else this.ctx.send(to, { type: 'paxos', m });
   }
 
   private finish(rd: PaxosReady): void {

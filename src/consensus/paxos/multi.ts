@@ -22,11 +22,14 @@
  *
  * Quorums: majorities or Flexible Paxos Q1/Q2 (config.ts).
  *
- * Output contract (`ready()`): first `persist` (promised ballot, accepted slots, learned slots);
- * when `mustSync` is true the host fsyncs it before sending any message of that Ready and
- * before applying `committed` (a leader counts its own vote, which must be durable); then
- * `messages`; then `committed` slots in slot order, and `reads` whose barrier passed. The host
- * takes the next Ready only after the previous one is synced.
+ * Output contract (`ready()`): first `persist` (promised ballot, accepted slots, learned slots)
+ * is written; `messages` (prepare, accept, heartbeat, catch-up: the proposer's and learner's)
+ * may go at once, in parallel with the fsync, as Raft §10.2.1 lets a leader do; when `mustSync`
+ * is true the host fsyncs before sending `afterSync` (acceptor replies, which report durable
+ * state; the ones addressed to this node are its own votes, handed back with `handle`, so a
+ * leader counts itself only once its vote is durable); then it applies `committed` slots in
+ * slot order and serves `reads` whose barrier passed. The host takes the next Ready only after
+ * the previous one is synced.
  *
  * Leaves out: log compaction and snapshots (the log grows for the life of the group),
  * reconfiguration, and client sessions (the host de-duplicates by client and request id).
@@ -77,9 +80,15 @@ export interface PaxosPersist {
 
 export interface PaxosReady {
   persist: PaxosPersist;
-  /** True when `persist` holds acceptor state that must be durable before anything is sent. */
+  /** True when `persist` holds acceptor state that must be durable before `afterSync` is sent. */
   mustSync: boolean;
+  /** Proposer and learner messages: send now, in parallel with the fsync. */
   messages: PaxosOutgoing[];
+  /**
+   * Acceptor replies (promise, accepted, nack, heartbeat-ack): send after the fsync. Some are
+   * addressed to this node itself (its own vote): hand those back with `handle(id, msg)`.
+   */
+  afterSync: PaxosOutgoing[];
   /** Chosen slots in order, each exactly once per incarnation. */
   committed: SlotValue[];
   /** Reads whose barrier passed: serve once `slot` is applied. */
@@ -142,7 +151,8 @@ export class MultiPaxos {
 
   // Leader.
   private nextSlot = 1;
-  private readonly inflight = new Map<number, { value: PaxosValue; votes: Set<NodeId> }>();
+  private readonly inflight = new Map<number, { value: PaxosValue; votes: Set<NodeId>; sentTick: number }>();
+  private ticks = 0;
   private queue: string[] = [];
   private heartbeatSeq = 0;
   private readonly ackSeq = new Map<NodeId, number>();
@@ -154,6 +164,7 @@ export class MultiPaxos {
   private persistAccepted: AcceptedSlot[] = [];
   private persistChosen: SlotValue[] = [];
   private out: PaxosOutgoing[] = [];
+  private outAfterSync: PaxosOutgoing[] = [];
   private readsOut: { context: string; slot: number }[] = [];
 
   /** Counters for measurements. */
@@ -208,6 +219,7 @@ export class MultiPaxos {
 
   /** One logical clock tick (the host calls it every tickMs). */
   tick(): void {
+    this.ticks++;
     switch (this.role) {
       case 'leader':
         this.heartbeatElapsed++;
@@ -246,7 +258,7 @@ export class MultiPaxos {
     this.dropLeaderState();
     const msg: PaxosMsg = { type: 'prepare', ballot: this.ballot, fromSlot: this.prepareFrom };
     for (const p of this.peers) this.out.push({ to: p, msg });
-    this.handle(this.id, msg);
+    this.step(this.id, msg);
   }
 
   /**
@@ -272,6 +284,11 @@ export class MultiPaxos {
 
   handle(from: NodeId, msg: PaxosMsg): void {
     if (from !== this.id && !this.peers.includes(from)) return;
+    this.step(from, msg);
+    this.flush();
+  }
+
+  private step(from: NodeId, msg: PaxosMsg): void {
     switch (msg.type) {
       case 'prepare':
         this.onPrepare(from, msg);
@@ -306,7 +323,6 @@ export class MultiPaxos {
       default:
         unreachable(msg, 'paxos message');
     }
-    if (from !== this.id) this.flush();
   }
 
   // ---- output -----------------------------------------------------------------------------
@@ -317,6 +333,7 @@ export class MultiPaxos {
       this.persistAccepted.length > 0 ||
       this.persistChosen.length > 0 ||
       this.out.length > 0 ||
+      this.outAfterSync.length > 0 ||
       this.deliveredBelow < this.firstUnchosen ||
       this.readsOut.length > 0 ||
       this.readBeatNeeded
@@ -337,6 +354,7 @@ export class MultiPaxos {
       persist: { promised: this.persistPromised, accepted: this.persistAccepted, chosen: this.persistChosen },
       mustSync: this.persistPromised !== undefined || this.persistAccepted.length > 0,
       messages: this.out,
+      afterSync: this.outAfterSync,
       committed,
       reads: this.readsOut,
     };
@@ -344,6 +362,7 @@ export class MultiPaxos {
     this.persistAccepted = [];
     this.persistChosen = [];
     this.out = [];
+    this.outAfterSync = [];
     this.readsOut = [];
     return rd;
   }
@@ -351,8 +370,17 @@ export class MultiPaxos {
   // ---- acceptor ---------------------------------------------------------------------------
 
   private send(to: NodeId, msg: PaxosMsg): void {
-    if (to === this.id) this.handle(this.id, msg);
+    if (to === this.id) this.step(this.id, msg);
     else this.out.push({ to, msg });
+  }
+
+  /**
+   * An acceptor's reply: it reports durable state, so it leaves only after the fsync of this
+   * Ready. A reply to this node itself (the leader's or candidate's own vote) goes the same way
+   * and comes back through `handle(id, msg)`, so a node counts its own vote only once durable.
+   */
+  private reply(to: NodeId, msg: PaxosMsg): void {
+    this.outAfterSync.push({ to, msg });
   }
 
   private promise(b: Ballot): void {
@@ -385,7 +413,7 @@ export class MultiPaxos {
 
   private onPrepare(from: NodeId, msg: Extract<PaxosMsg, { type: 'prepare' }>): void {
     if (compareBallots(msg.ballot, this.promisedBallot) < 0) {
-      this.send(from, { type: 'nack', ballot: msg.ballot, promised: this.promisedBallot });
+      this.reply(from, { type: 'nack', ballot: msg.ballot, promised: this.promisedBallot });
       return;
     }
     this.promise(msg.ballot);
@@ -397,12 +425,12 @@ export class MultiPaxos {
     for (const [slot, a] of this.acceptedSlots) if (slot >= msg.fromSlot) accepted.push({ slot, ballot: a.ballot, value: a.value });
     // Chosen slots are reported as accepted at the highest possible ballot: they are final.
     for (const [slot, value] of this.chosenSlots) if (slot >= msg.fromSlot) accepted.push({ slot, ballot: { round: Number.MAX_SAFE_INTEGER, node: '' }, value });
-    this.send(from, { type: 'promise', ballot: msg.ballot, accepted });
+    this.reply(from, { type: 'promise', ballot: msg.ballot, accepted });
   }
 
   private onAccept(from: NodeId, msg: Extract<PaxosMsg, { type: 'accept' }>): void {
     if (compareBallots(msg.ballot, this.promisedBallot) < 0) {
-      this.send(from, { type: 'nack', ballot: msg.ballot, promised: this.promisedBallot });
+      this.reply(from, { type: 'nack', ballot: msg.ballot, promised: this.promisedBallot });
       return;
     }
     this.promise(msg.ballot);
@@ -420,20 +448,20 @@ export class MultiPaxos {
       slots.push(e.slot);
     }
     this.learnBelow(msg.ballot, msg.chosenBelow);
-    this.send(from, { type: 'accepted', ballot: msg.ballot, slots });
+    this.reply(from, { type: 'accepted', ballot: msg.ballot, slots });
   }
 
   private onHeartbeat(from: NodeId, msg: Extract<PaxosMsg, { type: 'heartbeat' }>): void {
     if (compareBallots(msg.ballot, this.promisedBallot) < 0) {
-      this.send(from, { type: 'nack', ballot: msg.ballot, promised: this.promisedBallot });
+      this.reply(from, { type: 'nack', ballot: msg.ballot, promised: this.promisedBallot });
       return;
     }
     this.see(msg.ballot);
     this.leader = msg.ballot.node;
     this.ticksSinceLeader = 0;
     this.learnBelow(msg.ballot, msg.chosenBelow);
-    if (this.firstUnchosen < msg.chosenBelow) this.send(from, { type: 'catchup-req', fromSlot: this.firstUnchosen });
-    this.send(from, { type: 'heartbeat-ack', ballot: msg.ballot, seq: msg.seq });
+    if (this.firstUnchosen < msg.chosenBelow) this.reply(from, { type: 'catchup-req', fromSlot: this.firstUnchosen });
+    this.reply(from, { type: 'heartbeat-ack', ballot: msg.ballot, seq: msg.seq });
   }
 
   // ---- learner ----------------------------------------------------------------------------
@@ -504,7 +532,7 @@ export class MultiPaxos {
       if (this.chosenSlots.has(s)) continue;
       const value: PaxosValue = best.get(s)?.value ?? { kind: 'noop' };
       if (value.kind === 'noop') this.stats.noopsProposed++;
-      this.inflight.set(s, { value, votes: new Set() });
+      this.inflight.set(s, { value, votes: new Set(), sentTick: this.ticks });
       entries.push({ slot: s, value });
     }
     this.broadcastAccept(entries);
@@ -515,7 +543,7 @@ export class MultiPaxos {
     if (entries.length === 0) return;
     const msg: PaxosMsg = { type: 'accept', ballot: this.ballot, entries, chosenBelow: this.firstUnchosen };
     for (const p of this.peers) this.out.push({ to: p, msg });
-    this.handle(this.id, msg);
+    this.step(this.id, msg);
   }
 
   private broadcastHeartbeat(): void {
@@ -526,12 +554,17 @@ export class MultiPaxos {
     this.checkReads();
   }
 
-  /** Accepts lost on the way are sent again, to the replicas that have not voted, once per heartbeat. */
+  /**
+   * Accepts that got no vote within a heartbeat interval (lost, or the replica was down) are
+   * sent again to the replicas that have not voted, once per heartbeat.
+   */
   private resendInflight(): void {
     if (this.inflight.size === 0) return;
     for (const p of this.peers) {
       const entries: SlotValue[] = [];
-      for (const [slot, f] of this.inflight) if (!f.votes.has(p)) entries.push({ slot, value: f.value });
+      for (const [slot, f] of this.inflight) {
+        if (!f.votes.has(p) && this.ticks - f.sentTick >= this.config.heartbeatTicks) entries.push({ slot, value: f.value });
+      }
       if (entries.length > 0) this.out.push({ to: p, msg: { type: 'accept', ballot: this.ballot, entries, chosenBelow: this.firstUnchosen } });
     }
   }
@@ -558,7 +591,7 @@ export class MultiPaxos {
       const cmds = this.queue.splice(0, this.config.batchCommandsMax);
       const slot = this.nextSlot++;
       const value: PaxosValue = { kind: 'cmds', cmds };
-      this.inflight.set(slot, { value, votes: new Set() });
+      this.inflight.set(slot, { value, votes: new Set(), sentTick: this.ticks });
       entries.push({ slot, value });
       this.stats.batches++;
       this.stats.commandsProposed += cmds.length;

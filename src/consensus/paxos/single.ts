@@ -1,10 +1,11 @@
 /**
  * Single-decree Paxos ("Paxos Made Simple", Lamport 2001) as three sans-IO roles for one
  * instance: `Acceptor`, `Proposer`, `Learner`. Inputs are method calls; outputs are drained by
- * the host with `poll()`. The acceptor's rule is the paper's: promise a prepare(b) only when b is
- * above every ballot promised so far, and accept (b, v) unless a higher ballot was promised; a
- * refused request gets a `nack` carrying the highest promised ballot so the proposer can skip
- * ahead instead of counting up one round at a time. The acceptor's state (promised, accepted)
+ * the host with `poll()`. The acceptor's rule is the paper's: promise a prepare(b) only when b
+ * is not below any ballot promised so far (an equal ballot is its own proposer's, re-sent), and
+ * accept (b, v) unless a higher ballot was promised; a refused request gets a `nack` carrying
+ * the highest promised ballot so the proposer can skip ahead instead of counting up one round at
+ * a time. The acceptor's state (promised, accepted)
  * must be durable before its reply leaves: `poll()` returns the state to persist first, then the
  * replies, and the host sends nothing before the fsync.
  *
@@ -67,9 +68,13 @@ export class Acceptor {
   handle(from: NodeId, msg: SingleMsg): void {
     switch (msg.type) {
       case 'prepare':
-        if (compareBallots(msg.ballot, this.state.promised) > 0) {
-          this.state = { ...this.state, promised: msg.ballot };
-          this.dirty = true;
+        // Equal ballots are promised again: a duplicated prepare, or one overtaken by its own
+        // accept, must not look like a refusal to the proposer that sent it.
+        if (compareBallots(msg.ballot, this.state.promised) >= 0) {
+          if (compareBallots(msg.ballot, this.state.promised) > 0) {
+            this.state = { ...this.state, promised: msg.ballot };
+            this.dirty = true;
+          }
           this.out.push({ to: from, msg: { type: 'promise', ballot: msg.ballot, accepted: this.state.accepted } });
         } else {
           this.out.push({ to: from, msg: { type: 'nack', ballot: msg.ballot, promised: this.state.promised } });

@@ -56,6 +56,17 @@ describe('single-decree Paxos (Paxos Made Simple §2)', () => {
     assert.equal(a.accepted?.value, 'x');
   });
 
+  it('a prepare overtaken by its own accept (reordering) is promised again, not refused', () => {
+    const a = new Acceptor('a1', []);
+    const b = { round: 1, node: 'p1' };
+    a.handle('p1', { type: 'accept', ballot: b, value: 'x' });
+    a.poll();
+    a.handle('p1', { type: 'prepare', ballot: b });
+    const rd = a.poll();
+    assert.equal(rd.messages[0]?.msg.type, 'promise');
+    assert.equal(rd.persist, undefined, 'nothing new to persist');
+  });
+
   /** Runs proposers and acceptors to quiescence, delivering every message in FIFO order. */
   function runAll(proposers: Proposer[], accs: Acceptor[], learner: Learner, drop: (to: NodeId, m: SingleMsg) => boolean = () => false): number {
     const queue: { from: NodeId; to: NodeId; msg: SingleMsg }[] = [];
@@ -164,6 +175,7 @@ class Group {
         const rd: PaxosReady = n.ready();
         if (rd.mustSync) this.syncs++;
         for (const m of rd.messages) this.queue.push({ from: id, to: m.to, msg: m.msg });
+        for (const m of rd.afterSync) this.queue.push({ from: id, to: m.to, msg: m.msg });
         for (const c of rd.committed) this.applied.get(id)?.push(c.value.kind === 'noop' ? 'noop' : c.value.cmds.join('+'));
         for (const r of rd.reads) this.reads.get(id)?.push(r.context);
       }
@@ -175,7 +187,7 @@ class Group {
     this.drainAll();
     while (this.queue.length > 0) {
       const { from, to, msg } = this.queue.shift() as { from: NodeId; to: NodeId; msg: PaxosMsg };
-      this.sent++;
+      if (from !== to) this.sent++;
       if (this.down.has(to) || this.down.has(from)) continue;
       this.get(to).handle(from, msg);
       this.drainAll();
@@ -192,6 +204,26 @@ class Group {
 
 describe('Multi-Paxos (Paxos Made Moderately Complex)', () => {
   const ids = ['n1', 'n2', 'n3'];
+
+  it("a leader's own vote counts only once durable: its accepts go out before its fsync", () => {
+    const g = new Group(ids);
+    const n1 = g.get('n1');
+    n1.campaign();
+    g.stabilize();
+    n1.propose('a');
+    const rd = n1.ready();
+    assert.equal(rd.mustSync, true);
+    assert.deepEqual(
+      rd.messages.map((m) => `${m.to}:${m.msg.type}`),
+      ['n2:accept', 'n3:accept'],
+      'accepts are sent in parallel with the leader\'s own write',
+    );
+    assert.deepEqual(
+      rd.afterSync.map((m) => `${m.to}:${m.msg.type}`),
+      ['n1:accepted'],
+      'the self-vote comes back after the fsync',
+    );
+  });
 
   it('a leader runs phase 1 once, then each command costs one phase-2 round: 2(n-1) messages', () => {
     const g = new Group(ids);
@@ -215,7 +247,8 @@ describe('Multi-Paxos (Paxos Made Moderately Complex)', () => {
     const rd = n2.ready();
     assert.equal(rd.mustSync, true);
     assert.deepEqual(rd.persist.promised, { round: 1, node: 'n1' });
-    assert.equal(rd.messages[0]?.msg.type, 'promise');
+    assert.deepEqual(rd.messages, [], 'nothing goes before the fsync');
+    assert.equal(rd.afterSync[0]?.msg.type, 'promise');
     n2.handle('n1', { type: 'heartbeat', ballot: { round: 1, node: 'n1' }, chosenBelow: 1, seq: 1 });
     assert.equal(n2.ready().mustSync, false, 'a heartbeat changes no acceptor state');
   });
