@@ -145,7 +145,7 @@ export function runPaxos(o: ScenarioOptions): PaxosRun {
   const converged = (): boolean => {
     if (!workload.finished) return false;
     const l = leader();
-    if (!l) return false;
+    if (!l || l.paxos.inflightSlots > 0 || l.paxos.queuedCommands > 0) return false;
     const top = l.paxos.chosenBelow;
     if (top <= 1 || l.appliedBelow < top) return false;
     let caughtUp = 0;
@@ -160,7 +160,7 @@ export function runPaxos(o: ScenarioOptions): PaxosRun {
       safetyMs: o.durationMs,
       livenessMs: 20_000,
       converged,
-      convergedDescription: 'a leader chose and applied slots, Q2 replicas applied them, and every client operation completed',
+      convergedDescription: 'a leader had every slot it proposed chosen and applied, Q2 replicas applied them, and every client operation completed',
     });
   } catch (err) {
     if (!(err instanceof SimFailure || err instanceof AssertionError)) throw err;

@@ -215,6 +215,11 @@ export class MultiPaxos {
     return this.queue.length;
   }
 
+  /** Slots this leader proposed that are not chosen yet. */
+  get inflightSlots(): number {
+    return this.inflight.size;
+  }
+
   // ---- inputs -----------------------------------------------------------------------------
 
   /** One logical clock tick (the host calls it every tickMs). */
