@@ -306,6 +306,12 @@ export class PaxosKvServer implements SimNode<PaxosKvMsg> {
     for (const c of rd.persist.chosen) this.opts.checker.onLearned(this.ctx.id, c.slot, c.value);
     for (const c of rd.committed) this.apply(c);
     for (const r of rd.reads) this.readyReads.push(r);
+    for (const raw of rd.dropped) {
+      const cmd = JSON.parse(raw) as Command;
+      if (this.pendingWrites.delete(`${cmd.c}/${cmd.i}`)) {
+        this.ctx.send(cmd.c, { type: 'res', id: cmd.i, outcome: { type: 'fail', error: 'the leader stepped down before proposing the command' } });
+      }
+    }
     if (this.paxos.role === 'leader') {
       const b = ballotString(this.paxos.ballot);
       if (b !== this.lastLeaderBallot) this.opts.checker.leaders.add(b);

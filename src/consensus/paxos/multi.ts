@@ -93,6 +93,11 @@ export interface PaxosReady {
   committed: SlotValue[];
   /** Reads whose barrier passed: serve once `slot` is applied. */
   reads: { context: string; slot: number }[];
+  /**
+   * Commands that were queued but never given a slot when this node stopped leading: they were
+   * in no accept message, so they are definitely not chosen (the host may fail them definitely).
+   */
+  dropped: string[];
 }
 
 /** Durable state read back at restart. */
@@ -165,6 +170,7 @@ export class MultiPaxos {
   private persistChosen: SlotValue[] = [];
   private out: PaxosOutgoing[] = [];
   private outAfterSync: PaxosOutgoing[] = [];
+  private droppedOut: string[] = [];
   private readsOut: { context: string; slot: number }[] = [];
 
   /** Counters for measurements. */
@@ -341,6 +347,7 @@ export class MultiPaxos {
       this.outAfterSync.length > 0 ||
       this.deliveredBelow < this.firstUnchosen ||
       this.readsOut.length > 0 ||
+      this.droppedOut.length > 0 ||
       this.readBeatNeeded
     );
   }
@@ -362,12 +369,14 @@ export class MultiPaxos {
       afterSync: this.outAfterSync,
       committed,
       reads: this.readsOut,
+      dropped: this.droppedOut,
     };
     this.persistPromised = undefined;
     this.persistAccepted = [];
     this.persistChosen = [];
     this.out = [];
     this.outAfterSync = [];
+    this.droppedOut = [];
     this.readsOut = [];
     return rd;
   }
@@ -411,6 +420,7 @@ export class MultiPaxos {
 
   private dropLeaderState(): void {
     this.inflight.clear();
+    for (const c of this.queue) this.droppedOut.push(c);
     this.queue = [];
     this.reads = [];
     this.ackSeq.clear();

@@ -18,6 +18,7 @@ function ready(partial: Partial<PaxosReady['persist']>): PaxosReady {
     afterSync: [],
     committed: [],
     reads: [],
+    dropped: [],
   };
 }
 

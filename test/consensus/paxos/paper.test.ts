@@ -151,6 +151,7 @@ class Group {
   readonly queue: { from: NodeId; to: NodeId; msg: PaxosMsg }[] = [];
   readonly applied = new Map<NodeId, string[]>();
   readonly reads = new Map<NodeId, string[]>();
+  readonly dropped: string[] = [];
   readonly down = new Set<NodeId>();
   sent = 0;
   syncs = 0;
@@ -178,6 +179,7 @@ class Group {
         for (const m of rd.afterSync) this.queue.push({ from: id, to: m.to, msg: m.msg });
         for (const c of rd.committed) this.applied.get(id)?.push(c.value.kind === 'noop' ? 'noop' : c.value.cmds.join('+'));
         for (const r of rd.reads) this.reads.get(id)?.push(r.context);
+        for (const d of rd.dropped) this.dropped.push(d);
       }
     }
   }
@@ -327,6 +329,22 @@ describe('Multi-Paxos (Paxos Made Moderately Complex)', () => {
     n1.read('r2');
     g.stabilize();
     assert.deepEqual(g.reads.get('n1'), ['r1', 'r2']);
+  });
+
+  it('commands still queued when a leader is deposed come back as dropped (definitely not chosen)', () => {
+    const g = new Group(ids, { inflightSlotsMax: 1 });
+    const n1 = g.get('n1');
+    n1.campaign();
+    g.stabilize();
+    n1.propose('a');
+    n1.propose('b');
+    n1.propose('c');
+    g.drainAll();
+    g.queue.length = 0; // the accept for 'a' is lost
+    g.get('n2').campaign();
+    g.stabilize();
+    assert.deepEqual(g.dropped, ['b', 'c']);
+    assert.ok(!g.applied.get('n2')?.includes('b+c'), 'the dropped commands were never chosen');
   });
 
   it('a deposed leader refuses commands with a definite not-leader error', () => {
