@@ -34,6 +34,12 @@ export interface PaxosConfig {
   catchupSlotsMax: number;
   /** At most this many reads wait for their barrier. */
   readQueueMax: number;
+  /**
+   * A leader that has not heard from enough replicas to form a phase-2 quorum (itself included)
+   * in a window of `leaderTimeoutTicks` steps down (so at most 2 × that after it was cut off), so clients stop waiting on a leader cut off from the
+   * group (etcd's CheckQuorum). Safety does not depend on it.
+   */
+  checkQuorum: boolean;
 }
 
 export const DEFAULT_PAXOS_CONFIG: Omit<PaxosConfig, 'nodes'> = {
@@ -46,6 +52,7 @@ export const DEFAULT_PAXOS_CONFIG: Omit<PaxosConfig, 'nodes'> = {
   proposalQueueMax: 1024,
   catchupSlotsMax: 64,
   readQueueMax: 1024,
+  checkQuorum: true,
 };
 
 export interface QuorumSizes {
@@ -92,6 +99,7 @@ export function validatePaxosConfig(partial: Partial<PaxosConfig> & { nodes: rea
   positiveInt('proposalQueueMax', c.proposalQueueMax, 10_000_000);
   positiveInt('catchupSlotsMax', c.catchupSlotsMax, 1_000_000);
   positiveInt('readQueueMax', c.readQueueMax, 10_000_000);
+  if (typeof c.checkQuorum !== 'boolean') throw new ConfigError(`paxos checkQuorum must be true or false, got ${JSON.stringify(c.checkQuorum)}`);
   if (c.leaderTimeoutTicks <= c.heartbeatTicks) {
     throw new ConfigError(`paxos leaderTimeoutTicks (${c.leaderTimeoutTicks}) must exceed heartbeatTicks (${c.heartbeatTicks}), or followers depose a live leader`);
   }

@@ -162,6 +162,8 @@ export class MultiPaxos {
   private heartbeatSeq = 0;
   private readonly ackSeq = new Map<NodeId, number>();
   private reads: PendingRead[] = [];
+  private readonly heardFrom = new Set<NodeId>();
+  private quorumCheckTicks = 0;
   private readBeatNeeded = false;
 
   // Output.
@@ -174,7 +176,7 @@ export class MultiPaxos {
   private readsOut: { context: string; slot: number }[] = [];
 
   /** Counters for measurements. */
-  readonly stats = { elections: 0, leaderships: 0, nacksReceived: 0, slotsChosen: 0, noopsProposed: 0, batches: 0, commandsProposed: 0 };
+  readonly stats = { quorumLost: 0, elections: 0, leaderships: 0, nacksReceived: 0, slotsChosen: 0, noopsProposed: 0, batches: 0, commandsProposed: 0 };
 
   constructor(opts: PaxosOptions) {
     this.config = validatePaxosConfig(opts.config);
@@ -233,6 +235,18 @@ export class MultiPaxos {
     this.ticks++;
     switch (this.role) {
       case 'leader':
+        this.quorumCheckTicks++;
+        if (this.config.checkQuorum && this.quorumCheckTicks >= this.config.leaderTimeoutTicks) {
+          this.quorumCheckTicks = 0;
+          const reached = this.heardFrom.size + 1;
+          this.heardFrom.clear();
+          if (reached < this.q2) {
+            this.stats.quorumLost++;
+            this.stepDown();
+            this.leader = '';
+            break;
+          }
+        }
         this.heartbeatElapsed++;
         if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
           this.heartbeatElapsed = 0;
@@ -321,6 +335,7 @@ export class MultiPaxos {
         break;
       case 'heartbeat-ack':
         if (this.role === 'leader' && ballotEquals(msg.ballot, this.ballot)) {
+          this.heardFrom.add(from);
           this.ackSeq.set(from, Math.max(this.ackSeq.get(from) ?? 0, msg.seq));
           this.checkReads();
         }
@@ -540,6 +555,8 @@ export class MultiPaxos {
     this.role = 'leader';
     this.leader = this.id;
     this.stats.leaderships++;
+    this.heardFrom.clear();
+    this.quorumCheckTicks = 0;
     this.heartbeatElapsed = 0;
     this.nextSlot = maxSlot + 1;
     const entries: SlotValue[] = [];
@@ -586,6 +603,7 @@ export class MultiPaxos {
 
   private onAccepted(from: NodeId, msg: Extract<PaxosMsg, { type: 'accepted' }>): void {
     if (this.role !== 'leader' || !ballotEquals(msg.ballot, this.ballot)) return;
+    if (from !== this.id) this.heardFrom.add(from);
     for (const slot of msg.slots) {
       const f = this.inflight.get(slot);
       if (!f) continue;

@@ -347,6 +347,28 @@ describe('Multi-Paxos (Paxos Made Moderately Complex)', () => {
     assert.ok(!g.applied.get('n2')?.includes('b+c'), 'the dropped commands were never chosen');
   });
 
+  it('check-quorum: a leader cut off from every follower steps down within 2 × leaderTimeoutTicks; one that hears them stays', () => {
+    const g = new Group(ids);
+    const n1 = g.get('n1');
+    n1.campaign();
+    g.stabilize();
+    g.tickAll(25);
+    assert.equal(n1.role, 'leader', 'heartbeat acks keep a connected leader in place');
+    g.down.add('n2');
+    g.down.add('n3');
+    let steppedDownAt = 0;
+    for (let t = 1; t <= 20 && steppedDownAt === 0; t++) {
+      n1.tick();
+      g.stabilize();
+      if (n1.role !== 'leader') steppedDownAt = t;
+    }
+    assert.ok(steppedDownAt > 0, 'stepped down within 2 × leaderTimeoutTicks = 20 ticks');
+    assert.ok(steppedDownAt > 1, 'acks heard earlier in the window still counted');
+    assert.equal(n1.role, 'follower');
+    assert.equal(n1.stats.quorumLost, 1);
+    assert.throws(() => n1.propose('x'), (e: unknown) => e instanceof DefiniteError && e.code === 'not-leader');
+  });
+
   it('a deposed leader refuses commands with a definite not-leader error', () => {
     const g = new Group(ids);
     g.get('n1').campaign();
