@@ -306,11 +306,12 @@ export class PaxosKvServer implements SimNode<PaxosKvMsg> {
     for (const c of rd.persist.chosen) this.opts.checker.onLearned(this.ctx.id, c.slot, c.value);
     for (const c of rd.committed) this.apply(c);
     for (const r of rd.reads) this.readyReads.push(r);
+    // A dropped proposal was never made here, but the same request may have been proposed
+    // elsewhere (a duplicated or re-sent request): failing it definitely would be wrong. The
+    // client is redirected and retries; applying de-duplicates by (client, request id).
     for (const raw of rd.dropped) {
       const cmd = JSON.parse(raw) as Command;
-      if (this.pendingWrites.delete(`${cmd.c}/${cmd.i}`)) {
-        this.ctx.send(cmd.c, { type: 'res', id: cmd.i, outcome: { type: 'fail', error: 'the leader stepped down before proposing the command' } });
-      }
+      if (this.pendingWrites.delete(`${cmd.c}/${cmd.i}`)) this.ctx.send(cmd.c, { type: 'redirect', id: cmd.i, leader: this.paxos.leader });
     }
     if (this.paxos.role === 'leader') {
       const b = ballotString(this.paxos.ballot);

@@ -94,8 +94,9 @@ export interface PaxosReady {
   /** Reads whose barrier passed: serve once `slot` is applied. */
   reads: { context: string; slot: number }[];
   /**
-   * Commands that were queued but never given a slot when this node stopped leading: they were
-   * in no accept message, so they are definitely not chosen (the host may fail them definitely).
+   * Commands that were queued but never given a slot when this node stopped leading: this node
+   * never proposed them. (The same client request may still have been proposed by another
+   * leader, if it was duplicated or re-sent, so a host redirects rather than fails it.)
    */
   dropped: string[];
 }

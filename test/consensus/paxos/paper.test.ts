@@ -331,7 +331,7 @@ describe('Multi-Paxos (Paxos Made Moderately Complex)', () => {
     assert.deepEqual(g.reads.get('n1'), ['r1', 'r2']);
   });
 
-  it('commands still queued when a leader is deposed come back as dropped (definitely not chosen)', () => {
+  it('commands still queued when a leader is deposed come back as dropped: this leader never proposed them', () => {
     const g = new Group(ids, { inflightSlotsMax: 1 });
     const n1 = g.get('n1');
     n1.campaign();

@@ -14,6 +14,16 @@ import type { ScenarioOptions } from '../../../src/scenarios/types.ts';
 import { ALL_FAULTS } from '../../../src/sim/nemesis.ts';
 import { SimFailure } from '../../../src/sim/simulator.ts';
 
+/** Seeds that once failed, kept forever as regression tests. */
+export const REGRESSION_SEEDS: readonly { seed: number; nodes: number; params: Record<string, string>; why: string }[] = [
+  {
+    seed: 400505,
+    nodes: 3,
+    params: {},
+    why: 'a duplicated write request was proposed once and queued again; the queued copy was dropped at a step-down and answered fail while the proposed copy was chosen (dropped commands now redirect)',
+  },
+];
+
 function options(seed: number, nodes: number, params: Record<string, string> = {}, durationMs = 1500, ops = 80): ScenarioOptions {
   return { seed, nodes, durationMs, ops, faults: [...ALL_FAULTS], params };
 }
@@ -30,6 +40,10 @@ function runSeed(o: ScenarioOptions): void {
 }
 
 describe('paxos simulation', () => {
+  it('regression seeds still pass', () => {
+    for (const r of REGRESSION_SEEDS) runSeed(options(r.seed, r.nodes, r.params, 2000, 150));
+  });
+
   it('200 seeds, 3 replicas, majority quorums', () => {
     for (let seed = 1; seed <= 200; seed++) runSeed(options(seed, 3));
   });
