@@ -22,6 +22,8 @@ export const REGRESSION_SEEDS: readonly { seed: number; nodes: number; params: R
     params: {},
     why: 'a duplicated write request was proposed once and queued again; the queued copy was dropped at a step-down and answered fail while the proposed copy was chosen (dropped commands now redirect)',
   },
+  { seed: 400819, nodes: 3, params: {}, why: 'same as 400505' },
+  { seed: 401412, nodes: 3, params: {}, why: 'same as 400505' },
 ];
 
 function options(seed: number, nodes: number, params: Record<string, string> = {}, durationMs = 1500, ops = 80): ScenarioOptions {
