@@ -215,11 +215,6 @@ export class MultiPaxos {
     return this.acceptedSlots.get(slot);
   }
 
-  /** True when this node leads and has finished phase 1 (it can take commands and reads). */
-  get isActiveLeader(): boolean {
-    return this.role === 'leader';
-  }
-
   get queuedCommands(): number {
     return this.queue.length;
   }
@@ -244,7 +239,6 @@ export class MultiPaxos {
           if (reached < this.q2) {
             this.stats.quorumLost++;
             this.stepDown();
-            this.leader = '';
             break;
           }
         }
@@ -429,6 +423,7 @@ export class MultiPaxos {
 
   private stepDown(): void {
     this.role = 'follower';
+    this.leader = ''; // until a heartbeat or accept names the new one
     this.dropLeaderState();
     this.ticksSinceLeader = 0;
     this.timeoutTicks = this.randomTimeout();
