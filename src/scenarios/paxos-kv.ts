@@ -94,6 +94,8 @@ export class PaxosChecker {
   /** Ballots that led (finished phase 1), by ballot string. */
   readonly leaders = new Set<string>();
   maxChosenSlot = 0;
+  /** Slots chosen as no-ops (gaps a new leader filled). */
+  noopsChosen = 0;
 
   constructor(q2: number) {
     this.q2 = q2;
@@ -146,6 +148,7 @@ export class PaxosChecker {
   private onChosenByAcceptors(slot: number, value: string): void {
     const prev = this.chosen.get(slot);
     if (prev !== undefined && prev !== value) this.fail(`two values chosen in slot ${slot}: ${prev} and ${value}`);
+    if (prev === undefined && value === 'noop') this.noopsChosen++;
     this.chosen.set(slot, value);
     if (slot > this.maxChosenSlot) this.maxChosenSlot = slot;
     const l = this.learned.get(slot);

@@ -216,6 +216,7 @@ export const paxosScenario: Scenario = {
         leaderBallots: run.checker.leaders.size,
         slotsChosen: run.checker.maxChosenSlot,
         noopsProposed: noops,
+        noopsChosen: run.checker.noopsChosen,
         commandsPerSlot: batches > 0 ? Number((commands / batches).toFixed(3)) : 0,
         events: run.sim.stats.events,
         messages: run.sim.stats.messagesSent,
