@@ -10,6 +10,7 @@ export * from './runtime/storage/index.ts';
 export * from './runtime/transport/index.ts';
 export * from './placement/index.ts';
 export * from './consensus/raft/index.ts';
+export * from './consensus/paxos/index.ts';
 export * from './kv/index.ts';
 export * from './membership/swim/index.ts';
 export * from './runtime/swim/index.ts';

@@ -33,3 +33,7 @@ export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-
 export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
 export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';
 export { settle, VirtualTime } from './registry/virtual-time.ts';
+export type { PaxosKvMsg, PaxosKvServerOptions } from './scenarios/paxos-kv.ts';
+export { PaxosChecker, PaxosKvClient, PaxosKvServer } from './scenarios/paxos-kv.ts';
+export type { PaxosRun } from './scenarios/paxos-scenario.ts';
+export { runPaxos } from './scenarios/paxos-scenario.ts';

@@ -5,6 +5,7 @@ import { registerScenario } from './register-scenario.ts';
 import { causalKvScenario } from './causal-kv-scenario.ts';
 import { crdtMapScenario } from './crdt-map-scenario.ts';
 import { gossipRoundsScenario } from './gossip-rounds-scenario.ts';
+import { paxosScenario } from './paxos-scenario.ts';
 import { raftElectionScenario } from './raft-election.ts';
 import { raftScenario } from './raft-scenario.ts';
 import { swimScenario } from './swim-scenario.ts';
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   causalKvScenario,
   crdtMapScenario,
   gossipRoundsScenario,
+  paxosScenario,
   raftElectionScenario,
   raftScenario,
   swimScenario,
