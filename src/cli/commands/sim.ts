@@ -54,7 +54,7 @@ export function registerSim(program: Command): void {
     .option('--duration <d>', 'virtual duration of the faulty phase (e.g. 2s, 500ms)', durationFlag('--duration'))
     .option('--ops <n>', 'client operations to issue', intFlag('--ops', { min: 0, max: 10_000_000 }))
     .option('--faults <list>', `comma-separated faults: ${ALL_FAULTS.join(',')}, or all / none`, faultsFlag)
-    .option('--set <key=value>', 'scenario parameter (repeatable)', setFlag, {})
+    .option('--set <key=value...>', 'scenario parameters (several after one --set, or repeat --set)', setFlag, {})
     .option('--history <file>', 'write the client history as JSON lines (single seed)')
     .option('--svg <file>', 'write the scenario chart, when it draws one')
     .option('--json', 'print JSON instead of text')
