@@ -4,6 +4,7 @@
 import { registerScenario } from './register-scenario.ts';
 import { chordScenario } from './chord-scenario.ts';
 import { kademliaScenario } from './kademlia-scenario.ts';
+import { floodingScenario } from './flooding-scenario.ts';
 import { causalKvScenario } from './causal-kv-scenario.ts';
 import { crdtMapScenario } from './crdt-map-scenario.ts';
 import { gossipRoundsScenario } from './gossip-rounds-scenario.ts';
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   causalKvScenario,
   chordScenario,
   crdtMapScenario,
+  floodingScenario,
   gossipRoundsScenario,
   kademliaScenario,
   raftElectionScenario,
