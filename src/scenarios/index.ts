@@ -5,6 +5,7 @@ import { registerScenario } from './register-scenario.ts';
 import { chordScenario } from './chord-scenario.ts';
 import { kademliaScenario } from './kademlia-scenario.ts';
 import { floodingScenario } from './flooding-scenario.ts';
+import { superPeerScenario } from './superpeer-scenario.ts';
 import { causalKvScenario } from './causal-kv-scenario.ts';
 import { crdtMapScenario } from './crdt-map-scenario.ts';
 import { gossipRoundsScenario } from './gossip-rounds-scenario.ts';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   kademliaScenario,
   raftElectionScenario,
   raftScenario,
+  superPeerScenario,
   swimScenario,
 ];
 
