@@ -12,4 +12,5 @@ export * from './placement/index.ts';
 export * from './consensus/raft/index.ts';
 export * from './kv/index.ts';
 export * from './membership/swim/index.ts';
+export * from './overlay/index.ts';
 export * from './runtime/swim/index.ts';

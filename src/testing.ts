@@ -32,3 +32,11 @@ export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts
 export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
 export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
 export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';
+export type { ChordRunResult } from './scenarios/chord-scenario.ts';
+export { chordRingProblem, runChord } from './scenarios/chord-scenario.ts';
+export type { FloodingRunResult } from './scenarios/flooding-scenario.ts';
+export { runFlooding } from './scenarios/flooding-scenario.ts';
+export type { KademliaRunResult } from './scenarios/kademlia-scenario.ts';
+export { runKademlia } from './scenarios/kademlia-scenario.ts';
+export type { SuperPeerRunResult } from './scenarios/superpeer-scenario.ts';
+export { runSuperPeer, superPeerProblem } from './scenarios/superpeer-scenario.ts';
