@@ -6,7 +6,7 @@
  *   stabilization alone (the shortcut must agree).
  * - Kademlia lookup depth and RPCs vs n beside log2 n (and ⌈log2 n⌉ / b-style bounds).
  * - Flooding query messages vs TTL and view size on a Cyclon overlay, beside the tree model
- *   c·Σ (c−1)^i (capped by the number of links), and the fraction of peers reached.
+ *   Σ c^i (capped by the number of links), and the fraction of peers reached.
  * - The connectivity C = 2|E|/(|V|(|V|−1)), diameter and average path length of each overlay's
  *   actual graph (src/models/connectivity.ts), beside the random regular graph of the same
  *   mean degree (the seed's model, 04.4.4).
@@ -144,7 +144,7 @@ function cyclon(n: number, viewSize: number, rounds: number): DirectNetwork<Unst
 if (want('flooding')) {
   const n = quick ? 500 : 1000;
   out(`## Flooding: query messages per search vs TTL and view size c (Cyclon overlay, n = ${n}, 50 searches each)\n\n`);
-  out('Model: a query tree where the origin sends c copies and every peer forwards c − 1: M(TTL) = c·Σ_{i<TTL} (c−1)^i, capped by the overlay\'s links (each peer forwards a query once).\n\n');
+  out('Model: a query tree over directed views: every peer forwards to its c neighbours (the sender is rarely in the receiver\'s view), M(TTL) = Σ_{i=1..TTL} c^i, capped by the overlay\'s links c·n (each peer forwards a query once). On an undirected overlay the tree is c·Σ_{i<TTL} (c−1)^i.\n\n');
   out('| c | TTL | msgs/search | peers reached | found unique item | model M(TTL) | msgs / model | duplicates / msg |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n');
   for (const c of [4, 6, 8]) {
     const net = cyclon(n, c, 60);
@@ -175,7 +175,7 @@ if (want('flooding')) {
         if ((from.pollResults().at(-1)?.holders.length ?? 0) > 0) found++;
       }
       let model = 0;
-      for (let i = 0; i < ttl; i++) model += c * (c - 1) ** i;
+      for (let i = 1; i <= ttl; i++) model += c ** i;
       model = Math.min(model, links);
       out(`| ${c} | ${ttl} | ${f(msgs / searches, 1)} | ${f((reached / searches / n) * 100, 1)} % | ${f((found / searches) * 100)} % | ${f(model, 0)} | ${f(msgs / searches / model)} | ${f(dups / Math.max(1, msgs))} |\n`);
     }
