@@ -11,7 +11,8 @@
  *   differing bit, so there are `idBits` of them (no bucket splitting: the tree of §4.2 with
  *   its relaxed splitting rule is left out).
  * - A contact that fails one RPC is removed at once (the paper tolerates several failures);
- *   it returns as soon as it is heard from again.
+ *   it returns as soon as it is heard from again. Each refresh pings a bootstrap peer the node
+ *   no longer knows, which re-joins the two sides of a healed partition.
  * - No caching of values along the lookup path, no expiry (values live until the node
  *   restarts), no accelerated lookups (§4.1's b-bit digits), values are last-writer-by-arrival.
  */
@@ -486,6 +487,13 @@ export class KademliaNode implements OverlayCore<KademliaMsg> {
 
   private refresh(): void {
     if (this.contacts().length === 0) for (const b of this.bootstrap) this.observe(this.contactOf(b));
+    // Reconnect through a bootstrap peer this node no longer knows: after a partition both sides
+    // have dropped each other's contacts, and a bootstrap peer is the one name both remember.
+    // Its pong makes it a contact here (and this node one there), so lookups cross again.
+    if (this.bootstrap.length > 0) {
+      const b = this.rng.pick(this.bootstrap);
+      if (!this.contacts().some((c) => c.addr === b)) this.send(b, { type: 'ping', reqId: 0 });
+    }
     // Self-lookup fills the nearby buckets (join, §2.3); one random-target lookup per period
     // refreshes one farther bucket, cycling from the farthest down to the nearest non-empty one.
     this.startLookup(this.self.id, { kind: 'maintenance' });

@@ -9,6 +9,7 @@
  * lost to crashes).
  */
 import type { NodeId } from '../core/ids.ts';
+import { stronglyConnected } from '../overlay/graph.ts';
 import { OverlaySimNode } from '../overlay/host.ts';
 import { hashId } from '../overlay/ids.ts';
 import { defaultKademliaConfig, kClosest, type KadContact, KademliaNode, type KademliaMsg, type KademliaResult } from '../overlay/kademlia.ts';
@@ -53,7 +54,7 @@ function awaitResult(sim: Simulator<KademliaMsg>, id: NodeId, start: (c: Kademli
   return got;
 }
 
-/** True when every live node knows at least min(k, live − 1) live contacts. */
+/** True when every live node knows at least min(k, live − 1) live contacts and the tables form one strongly connected graph. */
 function tablesSettled(sim: Simulator<KademliaMsg>, ids: readonly NodeId[], k: number): boolean {
   const live = ids.filter((id) => sim.isUp(id));
   for (const id of live) {
@@ -62,7 +63,8 @@ function tablesSettled(sim: Simulator<KademliaMsg>, ids: readonly NodeId[], k: n
     const known = c.contacts().filter((x) => sim.isUp(x.addr)).length;
     if (known < Math.min(k, live.length - 1)) return false;
   }
-  return true;
+  // And the routing tables link every live node to every other (no island left by a partition).
+  return stronglyConnected(live, (id) => kademliaCore(sim, id)?.contacts().map((c) => c.addr) ?? []);
 }
 
 export function runKademlia(options: ScenarioOptions): KademliaRunResult {
@@ -128,7 +130,7 @@ export function runKademlia(options: ScenarioOptions): KademliaRunResult {
     safetyMs: options.durationMs,
     livenessMs: 1200 * T,
     converged: () => tablesSettled(sim, ids, config.k),
-    convergedDescription: `every live node knows at least min(k, live − 1) live contacts`,
+    convergedDescription: 'every live node knows at least min(k, live − 1) live contacts, and the tables connect every live node to every other',
   });
   clientOn = false;
   // One full refresh cycle and one republish period after the heal.
@@ -150,7 +152,11 @@ export function runKademlia(options: ScenarioOptions): KademliaRunResult {
       config.k,
     ).map((c) => c.addr);
     const got = r.closest.map((c) => c.addr);
-    if (want.join(',') !== got.join(',')) throw sim.failure(`kademlia: lookup of ${target} from ${from.addr} returned [${got.join(',')}], the k closest live nodes are [${want.join(',')}]`);
+    if (want.join(',') !== got.join(',')) {
+      const missing = want.filter((a) => !got.includes(a));
+      const knownBy = missing.map((m) => `${m} known by ${live.filter((c) => kademliaCore(sim, c.addr)?.contacts().some((x) => x.addr === m)).length}, knows ${kademliaCore(sim, m)?.contacts().length ?? 0}`);
+      throw sim.failure(`kademlia: lookup of ${target} from ${from.addr} returned [${got.join(',')}], the k closest live nodes are [${want.join(',')}] (${knownBy.join('; ')})`);
+    }
     hopsSum += r.hops;
     rpcsSum += r.rpcs;
   }
