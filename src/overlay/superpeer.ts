@@ -11,8 +11,12 @@
  * when every known super-peer is full (`leavesPerSuperMax`) or fewer than `supersMin` are known,
  * a super-peer promotes its highest-capacity eligible leaf (or the newcomer, when it is stronger);
  * two leaderless peers meeting at a bootstrap peer elect the one with the higher capacity.
- * Left out: demotion (a super-peer stays one until it restarts), load-aware leaf placement
- * beyond "has room", and item updates after attach (a leaf's item list is sent when it attaches).
+ * A super-peer whose strongest leaf is `handoverCapacityRatio` times stronger hands over: it
+ * promotes that leaf, sends its other leaves there and attaches to it as a leaf.
+ * A super-peer left without leaves for `demoteAfterTicks` steps down to a leaf when at least
+ * `supersMin` other super-peers remain and one at least as strong has room.
+ * Left out: load-aware leaf placement beyond "has room", demoting a weak super-peer that still
+ * has leaves, and item updates after attach (a leaf's item list is sent when it attaches).
  */
 import { unreachable } from '../core/assert.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -35,6 +39,16 @@ export interface SuperPeerConfig {
   superTimeoutTicks: number;
   /** Ticks a super-peer waits between two promotions. */
   promoteCooldownTicks: number;
+  /**
+   * Ticks a super-peer without leaves waits before it steps down to a leaf (only when at least
+   * `supersMin` other super-peers are known and one of them has room).
+   */
+  demoteAfterTicks: number;
+  /**
+   * Handover: a super-peer whose strongest leaf has at least this many times its capacity
+   * promotes that leaf, moves its leaves to it and becomes its leaf (0 disables).
+   */
+  handoverCapacityRatio: number;
   /** Super-peers a peer remembers at most. */
   knownSupersMax: number;
   /** TTL of searches in the super-peer overlay (1 suffices in a full mesh). */
@@ -60,6 +74,8 @@ export function defaultSuperPeerConfig(): SuperPeerConfig {
     leafTimeoutTicks: 8,
     superTimeoutTicks: 6,
     promoteCooldownTicks: 10,
+    demoteAfterTicks: 30,
+    handoverCapacityRatio: 2,
     knownSupersMax: 64,
     searchTtl: 2,
     itemsMax: 1000,
@@ -72,7 +88,8 @@ export function defaultSuperPeerConfig(): SuperPeerConfig {
 
 export function validateSuperPeerConfig(c: SuperPeerConfig): void {
   for (const key of Object.keys(c) as (keyof SuperPeerConfig)[]) {
-    if (!Number.isFinite(c[key]) || c[key] < (key === 'superCapacityMin' ? 0 : 1) || (key !== 'superCapacityMin' && !Number.isInteger(c[key]))) {
+    const real = key === 'superCapacityMin' || key === 'handoverCapacityRatio';
+    if (!Number.isFinite(c[key]) || c[key] < (real ? 0 : 1) || (!real && !Number.isInteger(c[key]))) {
       throw new ConfigError(`super-peer ${key} must be a positive integer, got ${c[key]}`);
     }
   }
@@ -91,6 +108,7 @@ export type SuperPeerMsg =
   | { readonly type: 'attach-ok'; readonly supers: readonly SuperInfo[] }
   | { readonly type: 'attach-redirect'; readonly to: NodeId | null; readonly supers: readonly SuperInfo[] }
   | { readonly type: 'promote' }
+  | { readonly type: 'handover'; readonly to: NodeId }
   | { readonly type: 'leaf-ping' }
   | { readonly type: 'leaf-pong'; readonly known: boolean; readonly supers: readonly SuperInfo[] }
   | { readonly type: 'super-hello'; readonly self: SuperInfo; readonly supers: readonly SuperInfo[] }
@@ -144,6 +162,8 @@ export class SuperPeerNode implements OverlayCore<SuperPeerMsg> {
   private readonly leafMap = new Map<NodeId, LeafEntry>();
   private readonly index = new Map<string, Set<NodeId>>();
   private lastPromotionTick = Number.NEGATIVE_INFINITY;
+  /** Last tick this super-peer had a leaf (or became super-peer). */
+  private hadLeavesTick = 0;
   // both
   private readonly supers = new Map<NodeId, KnownSuper>();
   private readonly seen = new Map<string, true>();
@@ -153,7 +173,7 @@ export class SuperPeerNode implements OverlayCore<SuperPeerMsg> {
   private nowTicks = 0;
   private nextReqId = 1;
   private readonly incarnation: number;
-  readonly stats = { promotions: 0, failovers: 0, searchMessages: 0 };
+  readonly stats = { promotions: 0, demotions: 0, handovers: 0, failovers: 0, searchMessages: 0 };
 
   constructor(opts: SuperPeerNodeOptions) {
     validateSuperPeerConfig(opts.config);
@@ -248,6 +268,13 @@ export class SuperPeerNode implements OverlayCore<SuperPeerMsg> {
         return;
       case 'promote':
         if (this.roleValue === 'leaf' && this.eligible) this.becomeSuper();
+        return;
+      case 'handover':
+        // The super-peer hands its leaves to a stronger peer it just promoted.
+        if (this.roleValue === 'leaf' && from === this.superAddr && msg.to !== this.address) {
+          this.superAddr = null;
+          this.attachTo(msg.to);
+        }
         return;
       case 'leaf-ping':
         if (this.roleValue === 'super' && this.leafMap.has(from)) {
@@ -378,15 +405,47 @@ export class SuperPeerNode implements OverlayCore<SuperPeerMsg> {
     const now = this.nowTicks;
     for (const [addr, l] of this.leafMap) if (now - l.heardTick > this.config.leafTimeoutTicks) this.removeLeaf(addr);
     for (const [addr, k] of this.supers) if (now - k.heardTick > this.config.superTimeoutTicks) this.supers.delete(addr);
+    if (this.leafMap.size > 0) this.hadLeavesTick = now;
+    else if (now - this.hadLeavesTick >= this.config.demoteAfterTicks && this.supers.size >= this.config.supersMin) {
+      // Demotion: an idle super-peer steps down when enough others remain and one at least as
+      // strong has room (so the weaker super-peers are the ones that step down).
+      const roomy = [...this.supers]
+        .filter(([, k]) => k.direct && k.leaves < this.config.leavesPerSuperMax && k.capacity >= this.capacity)
+        .map(([a]) => a);
+      if (roomy.length > 0) {
+        this.roleValue = 'leaf';
+        this.stats.demotions++;
+        this.attachTo(this.rng.pick(roomy));
+        return;
+      }
+    }
     const hello: SuperPeerMsg = { type: 'super-hello', self: this.selfInfo(), supers: this.superList().filter((s) => s.addr !== this.address) };
     const targets = new Set<NodeId>([...this.supers.keys(), ...this.bootstrap]);
     for (const t of targets) this.send(t, hello);
+    if (this.config.handoverCapacityRatio > 0 && now - this.lastPromotionTick >= this.config.promoteCooldownTicks) {
+      const best = this.bestLeaf();
+      if (best !== undefined && best.capacity >= this.config.handoverCapacityRatio * Math.max(this.capacity, 1)) {
+        this.handover(best.addr);
+        return;
+      }
+    }
     const allFull = [...this.supers.values()].every((k) => k.leaves >= this.config.leavesPerSuperMax) && this.leafMap.size >= this.config.leavesPerSuperMax;
     const tooFew = this.supers.size + 1 < this.config.supersMin;
     if ((allFull || tooFew) && now - this.lastPromotionTick >= this.config.promoteCooldownTicks) {
       const best = this.bestLeaf();
       if (best !== undefined) this.promote(best.addr);
     }
+  }
+
+  /** Promotes `to`, sends every other leaf to it and becomes its leaf. */
+  private handover(to: NodeId): void {
+    this.promote(to);
+    this.stats.handovers++;
+    for (const l of [...this.leafMap.keys()]) this.send(l, { type: 'handover', to });
+    for (const l of [...this.leafMap.keys()]) this.removeLeaf(l);
+    this.roleValue = 'leaf';
+    this.learn([{ addr: to, capacity: 0, leaves: 0 }]);
+    this.attachTo(to);
   }
 
   private promote(leaf: NodeId): void {
@@ -407,6 +466,7 @@ export class SuperPeerNode implements OverlayCore<SuperPeerMsg> {
 
   private becomeSuper(): void {
     this.roleValue = 'super';
+    this.hadLeavesTick = this.nowTicks;
     if (this.superAddr !== null) this.learn([{ addr: this.superAddr, capacity: 0, leaves: 0 }]);
     this.superAddr = null;
     const hello: SuperPeerMsg = { type: 'super-hello', self: this.selfInfo(), supers: this.superList().filter((s) => s.addr !== this.address) };

@@ -51,6 +51,29 @@ describe('hybrid P2P with super-peers', () => {
     assert.equal(net.nodes.get('p4')?.role, 'super');
   });
 
+  it('handover: a super-peer whose new leaf is twice as strong promotes it, moves its leaves there and becomes its leaf', () => {
+    const net = new DirectNetwork<SuperPeerMsg, SuperPeerNode>();
+    // One super-peer suffices here (with the default supersMin = 2, p1 would be re-promoted as the second).
+    const config = { ...defaultSuperPeerConfig(), supersMin: 1 };
+    const add = (name: string, capacity: number) => {
+      const node = new SuperPeerNode({ address: name, config, rng: createRng(1).fork(name), capacity, bootstrap: ['p1'], items: [`item-${name}`] });
+      net.add(node);
+      return node;
+    };
+    const p1 = add('p1', 15);
+    add('p2', 3);
+    add('p3', 4);
+    for (let r = 0; r < 30; r++) net.round();
+    assert.equal(p1.role, 'super');
+    const p4 = add('p4', 80);
+    for (let r = 0; r < 60; r++) net.round();
+    assert.equal(p4.role, 'super');
+    assert.equal(p1.role, 'leaf');
+    assert.equal(p1.stats.handovers, 1);
+    assert.deepEqual(p4.leaves().sort(), ['p1', 'p2', 'p3']);
+    assert.deepEqual(search(net, net.nodes.get('p2') as SuperPeerNode, 'item-p3'), ['p3']);
+  });
+
   it('the super-peer index answers searches for items of leaves attached anywhere', () => {
     const net = cluster([50, 60, 1, 2, 3, 4, 5, 6, 7, 8, 70, 9]);
     const from = net.nodes.get('p3') as SuperPeerNode;

@@ -8,7 +8,7 @@ import { ALL_FAULTS } from '../../src/sim/nemesis.ts';
 // A seed sweep of every overlay scenario on small clusters and short fault phases (each run's
 // checkers throw a SimFailure carrying the seed and replay command). Longer sweeps:
 // `clusterkit sim <chord|kademlia|flooding|superpeer> --seeds N`, or `npm run soak`.
-const SEEDS = Array.from({ length: 30 }, (_, i) => 200 + i);
+const SEEDS = Array.from({ length: 20 }, (_, i) => 200 + i);
 const base = { durationMs: 15_000, faults: ALL_FAULTS, params: {} };
 
 describe('overlay seed sweep under the nemesis', () => {
