@@ -10,9 +10,10 @@
  * - The connectivity C = 2|E|/(|V|(|V|−1)), diameter and average path length of each overlay's
  *   actual graph (src/models/connectivity.ts), beside the random regular graph of the same
  *   mean degree (the seed's model, 04.4.4).
- * - Lookup success under churn from the simulator scenarios (nemesis on), several seeds.
+ * - Lookup success under churn from the simulator scenarios (nemesis on), several seeds, and
+ *   against the crash rate.
  *
- *   node --import tsx bench/overlay.ts [--quick] [--only chord|kademlia|flooding|graph|churn]
+ *   node --import tsx bench/overlay.ts [--quick] [--only chord|kademlia|flooding|graph|churn|churn-rate]
  */
 import { createRng } from '../src/core/rng.ts';
 import { connectivityDensity, pathStats, randomRegularGraph } from '../src/models/connectivity.ts';
@@ -277,6 +278,35 @@ if (want('churn')) {
     hops += r.meanHops * r.checkedLookups;
   }
   out(`| Kademlia (k = 8, α = 3) | 32 | ${a} | ${f((ok / a) * 100, 1)} % | ${checked}/${checked} | ${f(hops / checked)} |\n\n`);
+}
+
+if (want('churn-rate')) {
+  const seeds = quick ? [1, 2] : [1, 2, 3];
+  out(`## Lookup success vs churn rate (simulator, crash-only nemesis: a node crashes every I ms on average, restarts empty 0.5–5 s later; n = 32, 60 s, seeds ${seeds.join(', ')})\n\n`);
+  out('| mean interval I | Chord lookups ok | Chord runs passing all checks | Kademlia lookups ok | Kademlia runs passing all checks |\n|---:|---:|---:|---:|---:|\n');
+  for (const interval of [250, 500, 1000, 3000, 10_000]) {
+    const cells: string[] = [];
+    for (const run of [runChord, runKademlia]) {
+      let a = 0;
+      let ok = 0;
+      let passed = 0;
+      const failures: string[] = [];
+      for (const seed of seeds) {
+        try {
+          const r = run({ seed, nodes: 32, durationMs: 60_000, faults: ['crash'], ops: 20, params: { faultIntervalMs: String(interval) } });
+          a += r.churnLookups;
+          ok += r.churnLookupsOk;
+          passed++;
+        } catch (e) {
+          failures.push((e as Error).message.split('\n')[0] ?? '');
+        }
+      }
+      cells.push(a === 0 ? 'n/a' : `${f((ok / a) * 100, 1)} %`, `${passed}/${seeds.length}`);
+      for (const m of failures) process.stderr.write(`  ${interval} ms: ${m}\n`);
+    }
+    out(`| ${interval} ms | ${cells.join(' | ')} |\n`);
+  }
+  out('\n');
 }
 
 out(`wall time ${f((performance.now() - started) / 1000, 1)} s\n`);

@@ -8,6 +8,8 @@
  * them, in identifier order, and every predecessor pointer matches; (2) lookups from random
  * nodes return successor(key) among the live nodes; (3) every stored key is still readable
  * (no key is lost while fewer than r successive nodes fail).
+ *
+ * Parameters (`--set`): `idBits` (identifier width, default 32), `faultIntervalMs` (mean time between nemesis faults, default 3000).
  */
 import type { NodeId } from '../core/ids.ts';
 import { ChordNode, type ChordMsg, type ChordPeer, type ChordResult, defaultChordConfig, sortRing, successorOf } from '../overlay/chord.ts';
@@ -16,6 +18,7 @@ import { hashId } from '../overlay/ids.ts';
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 /** Virtual ms per Chord tick. */
@@ -71,7 +74,7 @@ function awaitResult(sim: Simulator<ChordMsg>, id: NodeId, start: (c: ChordNode)
 }
 
 export function runChord(options: ScenarioOptions): ChordRunResult {
-  const config = { ...defaultChordConfig(), idBits: Number(options.params.idBits ?? 32), replicas: 3, successorsMax: 4 };
+  const config = { ...defaultChordConfig(), idBits: numberParam(options.params, 'idBits', 32), replicas: 3, successorsMax: 4 };
   const sim = new Simulator<ChordMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
@@ -135,7 +138,7 @@ export function runChord(options: ScenarioOptions): ChordRunResult {
 
   const nemesis = new Nemesis(sim, {
     faults: options.faults,
-    meanIntervalMs: 30 * T,
+    meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T),
     durationMs: { min: 5 * T, max: 50 * T },
     downMax: config.replicas - 1,
   });

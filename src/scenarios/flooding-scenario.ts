@@ -7,6 +7,8 @@
  * Liveness: after the heal the live peers' views form one strongly connected directed graph
  * (flooding follows out-links). Then a flood with a TTL of the live count finds the holder of
  * every live peer's item, and only true holders answer.
+ *
+ * Parameters (`--set`): `viewSize` (default 6), `shuffleLength` (default 3), `faultIntervalMs` (mean time between nemesis faults, default 3000).
  */
 import type { NodeId } from '../core/ids.ts';
 import { connectivityDensity, pathStats } from '../models/connectivity.ts';
@@ -16,6 +18,7 @@ import { defaultUnstructuredConfig, type SearchResult, UnstructuredNode, type Un
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 export const FLOODING_TICK_MS = 100;
@@ -55,7 +58,7 @@ function awaitSearch(sim: Simulator<UnstructuredMsg>, id: NodeId, start: (c: Uns
 }
 
 export function runFlooding(options: ScenarioOptions): FloodingRunResult {
-  const config = { ...defaultUnstructuredConfig(), viewSize: Number(options.params.viewSize ?? 6), shuffleLength: Number(options.params.shuffleLength ?? 3) };
+  const config = { ...defaultUnstructuredConfig(), viewSize: numberParam(options.params, 'viewSize', 6), shuffleLength: numberParam(options.params, 'shuffleLength', 3) };
   const sim = new Simulator<UnstructuredMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
@@ -110,7 +113,7 @@ export function runFlooding(options: ScenarioOptions): FloodingRunResult {
     sim.schedule(5 * T, client);
   };
   sim.schedule(0, client);
-  const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: 30 * T, durationMs: { min: 5 * T, max: 50 * T } });
+  const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T), durationMs: { min: 5 * T, max: 50 * T } });
   const phases = runPhases({
     sim,
     nemesis,

@@ -7,6 +7,8 @@
  * lookups from random live nodes return exactly the k closest live nodes to the target (by
  * XOR), and that every stored pair is still found by FIND_VALUE (republishing restores copies
  * lost to crashes).
+ *
+ * Parameters (`--set`): `k` (bucket size, default 8), `faultIntervalMs` (mean time between nemesis faults, default 3000).
  */
 import type { NodeId } from '../core/ids.ts';
 import { stronglyConnected } from '../overlay/graph.ts';
@@ -16,6 +18,7 @@ import { defaultKademliaConfig, kClosest, type KadContact, KademliaNode, type Ka
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 /** Virtual ms per Kademlia tick. */
@@ -68,7 +71,7 @@ function tablesSettled(sim: Simulator<KademliaMsg>, ids: readonly NodeId[], k: n
 }
 
 export function runKademlia(options: ScenarioOptions): KademliaRunResult {
-  const config = { ...defaultKademliaConfig(), k: Number(options.params.k ?? 8) };
+  const config = { ...defaultKademliaConfig(), k: numberParam(options.params, 'k', 8) };
   const sim = new Simulator<KademliaMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
@@ -120,7 +123,7 @@ export function runKademlia(options: ScenarioOptions): KademliaRunResult {
 
   const nemesis = new Nemesis(sim, {
     faults: options.faults,
-    meanIntervalMs: 30 * T,
+    meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T),
     durationMs: { min: 5 * T, max: 50 * T },
     downMax: Math.floor(config.k / 2),
   });

@@ -8,6 +8,8 @@
  * threshold. Liveness after the heal: every live leaf is attached to a live super-peer that
  * lists it, super-peers list only leaves attached to them, and every super-peer knows every
  * other one. Then a search from a random leaf finds every live peer's item, and only there.
+ *
+ * Parameters (`--set`): `leavesPerSuperMax` (default 6), `faultIntervalMs` (mean time between nemesis faults, default 3000).
  */
 import type { NodeId } from '../core/ids.ts';
 import { connectivityDensity, pathStats } from '../models/connectivity.ts';
@@ -17,6 +19,7 @@ import { defaultSuperPeerConfig, type SuperPeerMsg, SuperPeerNode, type SuperPee
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 export const SUPERPEER_TICK_MS = 100;
@@ -80,7 +83,7 @@ function awaitSearch(sim: Simulator<SuperPeerMsg>, id: NodeId, item: string, max
 }
 
 export function runSuperPeer(options: ScenarioOptions): SuperPeerRunResult {
-  const config = { ...defaultSuperPeerConfig(), leavesPerSuperMax: Number(options.params.leavesPerSuperMax ?? 6) };
+  const config = { ...defaultSuperPeerConfig(), leavesPerSuperMax: numberParam(options.params, 'leavesPerSuperMax', 6) };
   const sim = new Simulator<SuperPeerMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
@@ -138,7 +141,7 @@ export function runSuperPeer(options: ScenarioOptions): SuperPeerRunResult {
     sim.schedule(5 * T, client);
   };
   sim.schedule(0, client);
-  const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: 30 * T, durationMs: { min: 5 * T, max: 50 * T } });
+  const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T), durationMs: { min: 5 * T, max: 50 * T } });
   const phases = runPhases({
     sim,
     nemesis,
