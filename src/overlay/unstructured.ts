@@ -9,7 +9,8 @@
  *
  * Simplifications: a newcomer joins by asking a bootstrap peer for its view (Cyclon joins by
  * random walks), and the bootstrap peer inserts the newcomer in place of a random entry when
- * full. Hits go straight back to the querying peer (Gnutella routes them back along the query
+ * full. Every peer re-joins the same way now and then, which re-links the two sides of a healed
+ * partition (Cyclon alone keeps them apart once their views lost every cross link). Hits go straight back to the querying peer (Gnutella routes them back along the query
  * path). No query-result caching, no content replication.
  */
 import { unreachable } from '../core/assert.ts';
@@ -25,6 +26,11 @@ export interface UnstructuredConfig {
   shuffleLength: number;
   /** Ticks between shuffles. */
   shuffleEveryTicks: number;
+  /**
+   * Ticks between re-joins through a random bootstrap peer: two halves of an overlay whose views
+   * lost every cross link during a partition find each other again (Cyclon alone never does).
+   */
+  rejoinEveryTicks: number;
   /** Query ids remembered for duplicate suppression at most. */
   seenMax: number;
   /** Items (content names) a peer holds at most. */
@@ -42,7 +48,7 @@ export interface UnstructuredConfig {
 }
 
 export function defaultUnstructuredConfig(): UnstructuredConfig {
-  return { viewSize: 8, shuffleLength: 4, shuffleEveryTicks: 5, seenMax: 4096, itemsMax: 10_000, searchTimeoutTicks: 10, searchesMax: 64, ttlMax: 32, walkersMax: 32, resultsMax: 10_000 };
+  return { viewSize: 8, shuffleLength: 4, shuffleEveryTicks: 5, rejoinEveryTicks: 50, seenMax: 4096, itemsMax: 10_000, searchTimeoutTicks: 10, searchesMax: 64, ttlMax: 32, walkersMax: 32, resultsMax: 10_000 };
 }
 
 export function validateUnstructuredConfig(c: UnstructuredConfig): void {
@@ -189,6 +195,7 @@ export class UnstructuredNode implements OverlayCore<UnstructuredMsg> {
       if (this.view.length === 0) this.join();
       else this.shuffle();
     }
+    if (this.nowTicks % this.config.rejoinEveryTicks === 0 && this.view.length > 0) this.join();
   }
 
   handleMessage(from: NodeId, msg: UnstructuredMsg): void {
@@ -202,7 +209,11 @@ export class UnstructuredNode implements OverlayCore<UnstructuredMsg> {
         return;
       }
       case 'join-reply':
-        this.merge(msg.entries, []);
+        // Fill empty slots; when the view is full, up to shuffleLength random entries make room.
+        this.merge(
+          this.rng.shuffle(msg.entries).slice(0, Math.max(this.config.viewSize - this.view.length, this.config.shuffleLength)),
+          this.rng.shuffle(this.view.map((e) => e.addr)).slice(0, this.config.shuffleLength),
+        );
         return;
       case 'shuffle': {
         const reply = this.rng

@@ -18,7 +18,7 @@ import { hashId } from '../overlay/ids.ts';
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
-import { numberParam } from './overlay-params.ts';
+import { numberParam, setFlags } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 /** Virtual ms per Chord tick. */
@@ -78,7 +78,7 @@ export function runChord(options: ScenarioOptions): ChordRunResult {
   const sim = new Simulator<ChordMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim chord --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}`,
+    replayCommand: `clusterkit sim chord --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
   });
   const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const seen = new Map<number, NodeId>();

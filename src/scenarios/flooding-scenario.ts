@@ -6,7 +6,8 @@
  * after every event: every view is bounded by `viewSize`, without self-links or duplicates.
  * Liveness: after the heal the live peers' views form one strongly connected directed graph
  * (flooding follows out-links). Then a flood with a TTL of the live count finds the holder of
- * every live peer's item, and only true holders answer.
+ * every live peer's item (a flood that misses while views change is repeated, up to 3 times),
+ * and only true holders answer.
  *
  * Parameters (`--set`): `viewSize` (default 6), `shuffleLength` (default 3), `faultIntervalMs` (mean time between nemesis faults, default 3000).
  */
@@ -18,7 +19,7 @@ import { defaultUnstructuredConfig, type SearchResult, UnstructuredNode, type Un
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
-import { numberParam } from './overlay-params.ts';
+import { numberParam, setFlags } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 export const FLOODING_TICK_MS = 100;
@@ -32,6 +33,8 @@ export interface FloodingRunResult {
   churnSearches: number;
   churnSearchesOk: number;
   checkedSearches: number;
+  /** Floods after the heal that missed an item while views changed and were repeated. */
+  retriedSearches: number;
   /** Overlay graph measures of the live peers after convergence. */
   density: number;
   diameter: number;
@@ -62,7 +65,7 @@ export function runFlooding(options: ScenarioOptions): FloodingRunResult {
   const sim = new Simulator<UnstructuredMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim flooding --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --faults ${options.faults.join(',') || 'none'}`,
+    replayCommand: `clusterkit sim flooding --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
   });
   const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const bootstrap = ids.slice(0, 2);
@@ -127,12 +130,40 @@ export function runFlooding(options: ScenarioOptions): FloodingRunResult {
   const g = undirectedOverlay(live, links);
   const stats = pathStats(g);
   let checked = 0;
+  let retries = 0;
+  const reaches = (a: NodeId, b: NodeId): boolean => {
+    const seen = new Set<NodeId>([a]);
+    const stack = [a];
+    while (stack.length > 0) {
+      const x = stack.pop() as NodeId;
+      if (x === b) return true;
+      for (const y of links(x)) {
+        if (seen.has(y) || !sim.isUp(y)) continue;
+        seen.add(y);
+        stack.push(y);
+      }
+    }
+    return false;
+  };
   for (const target of live) {
     const from = rng.pick(live);
-    const r = awaitSearch(sim, from, (c) => c.search(`item-${target}`, { kind: 'flood', ttl: live.length }), 100 * T);
-    if (r === undefined) throw sim.failure(`flooding: search from ${from} got no result`);
-    if (r.holders.join(',') !== target) {
-      throw sim.failure(`flooding: search for item-${target} from ${from} (TTL ${live.length}) found [${r.holders.join(',')}], want [${target}]`);
+    // Cyclon keeps shuffling while the checks run: with small views a peer can be briefly
+    // absent from every view (in-degree 0), even in the middle of a flood. Each search starts
+    // when the overlay is strongly connected; a miss is retried (up to 3 floods), and only an
+    // item that stays unfound, or a hit at a peer that does not hold it, fails the run.
+    let holders: readonly NodeId[] = [];
+    let startedConnected = true;
+    for (let attempt = 0; attempt < 3 && holders.length === 0; attempt++) {
+      if (!sim.runUntil(connected, 100 * T)) throw sim.failure('flooding: the overlay lost strong connectivity after convergence and did not regain it within 10 s');
+      const reachable = reaches(from, target);
+      const r = awaitSearch(sim, from, (c) => c.search(`item-${target}`, { kind: 'flood', ttl: live.length }), 100 * T);
+      if (r === undefined) throw sim.failure(`flooding: search from ${from} got no result`);
+      holders = r.holders;
+      startedConnected = reachable;
+      if (holders.length === 0) retries++;
+    }
+    if (holders.join(',') !== target) {
+      throw sim.failure(`flooding: search for item-${target} from ${from} (TTL ${live.length}) found [${holders.join(',')}] in 3 floods, want [${target}] (reachable at the last start: ${startedConnected})`);
     }
     checked++;
   }
@@ -143,6 +174,7 @@ export function runFlooding(options: ScenarioOptions): FloodingRunResult {
     churnSearches,
     churnSearchesOk: churnOk,
     checkedSearches: checked,
+    retriedSearches: retries,
     density: connectivityDensity(g),
     diameter: stats.diameter,
     averagePathLength: stats.averagePathLength,
@@ -165,6 +197,7 @@ export const floodingScenario: Scenario = {
         faults: r.nemesis.log.length,
         convergeMs: Math.round(r.convergeMs),
         checkedSearches: r.checkedSearches,
+        retriedSearches: r.retriedSearches,
         density: Number(r.density.toFixed(4)),
         diameter: r.diameter,
         averagePathLength: Number(r.averagePathLength.toFixed(3)),

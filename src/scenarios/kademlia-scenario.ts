@@ -18,7 +18,7 @@ import { defaultKademliaConfig, kClosest, type KadContact, KademliaNode, type Ka
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
-import { numberParam } from './overlay-params.ts';
+import { numberParam, setFlags } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 /** Virtual ms per Kademlia tick. */
@@ -75,7 +75,7 @@ export function runKademlia(options: ScenarioOptions): KademliaRunResult {
   const sim = new Simulator<KademliaMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim kademlia --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}`,
+    replayCommand: `clusterkit sim kademlia --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
   });
   const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const bootstrap = ids.slice(0, 2);

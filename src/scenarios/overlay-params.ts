@@ -14,3 +14,10 @@ export function numberParam(params: Readonly<Record<string, string>>, name: stri
   }
   return v;
 }
+
+/** The `--set` flags that reproduce `params`, for replay commands (empty when there are none). */
+export function setFlags(params: Readonly<Record<string, string>>): string {
+  return Object.entries(params)
+    .map(([k, v]) => ` --set ${k}=${v}`)
+    .join('');
+}

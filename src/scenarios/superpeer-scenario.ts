@@ -19,7 +19,7 @@ import { defaultSuperPeerConfig, type SuperPeerMsg, SuperPeerNode, type SuperPee
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';
-import { numberParam } from './overlay-params.ts';
+import { numberParam, setFlags } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 export const SUPERPEER_TICK_MS = 100;
@@ -87,7 +87,7 @@ export function runSuperPeer(options: ScenarioOptions): SuperPeerRunResult {
   const sim = new Simulator<SuperPeerMsg>({
     seed: options.seed,
     network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim superpeer --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --faults ${options.faults.join(',') || 'none'}`,
+    replayCommand: `clusterkit sim superpeer --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
   });
   const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const bootstrap = ids.slice(0, 2);
