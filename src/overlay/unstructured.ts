@@ -9,8 +9,9 @@
  *
  * Simplifications: a newcomer joins by asking a bootstrap peer for its view (Cyclon joins by
  * random walks), and the bootstrap peer inserts the newcomer in place of a random entry when
- * full. Every peer re-joins the same way now and then, which re-links the two sides of a healed
- * partition (Cyclon alone keeps them apart once their views lost every cross link). Hits go straight back to the querying peer (Gnutella routes them back along the query
+ * full. Every `rejoinEveryTicks` a peer also shuffles with a bootstrap peer it does not list,
+ * which re-links the two sides of a healed partition (Cyclon alone keeps them apart once their
+ * views lost every cross link). Hits go straight back to the querying peer (Gnutella routes them back along the query
  * path). No query-result caching, no content replication.
  */
 import { unreachable } from '../core/assert.ts';
@@ -195,7 +196,7 @@ export class UnstructuredNode implements OverlayCore<UnstructuredMsg> {
       if (this.view.length === 0) this.join();
       else this.shuffle();
     }
-    if (this.nowTicks % this.config.rejoinEveryTicks === 0 && this.view.length > 0) this.join();
+    if (this.nowTicks % this.config.rejoinEveryTicks === 0 && this.view.length > 0) this.rejoin();
   }
 
   handleMessage(from: NodeId, msg: UnstructuredMsg): void {
@@ -209,11 +210,7 @@ export class UnstructuredNode implements OverlayCore<UnstructuredMsg> {
         return;
       }
       case 'join-reply':
-        // Fill empty slots; when the view is full, up to shuffleLength random entries make room.
-        this.merge(
-          this.rng.shuffle(msg.entries).slice(0, Math.max(this.config.viewSize - this.view.length, this.config.shuffleLength)),
-          this.rng.shuffle(this.view.map((e) => e.addr)).slice(0, this.config.shuffleLength),
-        );
+        this.merge(msg.entries, []);
         return;
       case 'shuffle': {
         const reply = this.rng
@@ -273,6 +270,21 @@ export class UnstructuredNode implements OverlayCore<UnstructuredMsg> {
   private join(): void {
     if (this.bootstrap.length === 0) return;
     this.send(this.rng.pick(this.bootstrap), { type: 'join' });
+  }
+
+  /**
+   * Re-join: one Cyclon exchange with a random bootstrap peer not in the view (instead of the
+   * oldest neighbour, which stays). Like every shuffle it moves links rather than deleting them,
+   * so in-degrees are preserved, and it creates links both ways between the two sides of a
+   * healed partition.
+   */
+  private rejoin(): void {
+    const candidates = this.bootstrap.filter((b) => !this.view.some((e) => e.addr === b));
+    if (candidates.length === 0) return;
+    const to = this.rng.pick(candidates);
+    const others = this.rng.shuffle(this.view).slice(0, this.config.shuffleLength - 1);
+    this.sentInShuffle = others.map((e) => e.addr);
+    this.send(to, { type: 'shuffle', entries: [{ addr: this.address, age: 0 }, ...others.map((e) => ({ addr: e.addr, age: e.age }))] });
   }
 
   /** Cyclon's active step. */

@@ -41,16 +41,23 @@ describe('pure P2P overlay (Cyclon views, flooding, random walks)', () => {
     assert.throws(() => validateUnstructuredConfig({ ...defaultUnstructuredConfig(), shuffleLength: 20 }), /shuffleLength/);
   });
 
-  it('Cyclon: views stay within viewSize, hold no self-link, and the overlay is strongly connected', () => {
+  it('Cyclon: views stay within viewSize, hold no self-link, and the overlay stays strongly connected', () => {
     const net = overlay(60);
     const ids = [...net.nodes.keys()];
-    for (const node of net.nodes.values()) {
-      const v = node.neighbours();
-      assert.ok(v.length <= 5 && v.length >= 3, `${node.address} has ${v.length} neighbours`);
-      assert.ok(!v.includes(node.address));
-      assert.equal(new Set(v).size, v.length);
+    let connectedRounds = 0;
+    for (let r = 0; r < 100; r++) {
+      net.round();
+      for (const node of net.nodes.values()) {
+        const v = node.neighbours();
+        assert.ok(v.length <= 5 && v.length >= 3, `${node.address} has ${v.length} neighbours`);
+        assert.ok(!v.includes(node.address));
+        assert.equal(new Set(v).size, v.length);
+      }
+      if (stronglyConnected(ids, (id) => net.nodes.get(id)?.neighbours() ?? [])) connectedRounds++;
     }
-    assert.ok(stronglyConnected(ids, (id) => net.nodes.get(id)?.neighbours() ?? []));
+    // With every peer shuffling every round, a peer is now and then briefly in no view at all
+    // (in-degree 0); it reappears at its next shuffle, which hands it to another peer.
+    assert.ok(connectedRounds >= 90, `strongly connected in only ${connectedRounds} of 100 rounds`);
   });
 
   it('Cyclon: dead neighbours leave the views (the oldest entry is the shuffle target and is dropped)', () => {
