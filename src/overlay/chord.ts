@@ -514,7 +514,7 @@ export class ChordNode implements OverlayCore<ChordMsg> {
       return;
     }
     l.hops++;
-    this.request(to, (reqId) => ({ type: 'find', reqId, key: l.key, avoid: l.avoid }), (deadline) => ({ kind: 'find', to, deadline, lookup: l }));
+    this.request(to, (reqId) => ({ type: 'find', reqId, key: l.key, avoid: [...l.avoid] }), (deadline) => ({ kind: 'find', to, deadline, lookup: l }));
   }
 
   private finishLookup(l: Lookup, owner: ChordPeer): void {
