@@ -13,6 +13,7 @@ export * from './consensus/raft/index.ts';
 export * from './consensus/paxos/index.ts';
 export * from './kv/index.ts';
 export * from './membership/swim/index.ts';
+export * from './overlay/index.ts';
 export * from './runtime/swim/index.ts';
 export * from './balancing/index.ts';
 export type { BackendConfig, HealthCheckConfig, HostPort, ProxyConfig } from './proxy/config.ts';
