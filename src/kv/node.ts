@@ -6,7 +6,8 @@
  *
  * The Ready loop (one Ready at a time, in the core's documented order):
  *  1. a snapshot from the leader is written to its own file (fsynced), the state machine restored;
- *  2. messages that need not wait for the disk go out (the leader's appends: thesis §10.2.1);
+ *  2. messages that need not wait for the disk go out (the leader's appends: thesis §10.2.1; a
+ *     candidate's vote requests: §3.8, its own vote counts only at `advance()`);
  *  3. entries, the hard state and (after 1) a snapshot marker are appended to the WAL as ONE
  *     batch: one write and one fdatasync, shared with nothing else (group commit: every
  *     proposal that arrived while the previous fsync ran is in this batch);
@@ -27,6 +28,10 @@
  * Membership: a member's addresses are replicated as log entries (so every node can dial a new
  * member) before the Raft configuration change that adds it; `addMember` / `promoteMember` /
  * `removeMember` wait until the change is applied here.
+ *
+ * A log found to have lost entries it had acknowledged (`RaftLogLostError`: a heartbeat's commit
+ * index beyond the log's end, or a stored commit index beyond the stored log at start) stops
+ * the node with a message naming its data directory; it never serves from such a log.
  *
  * Deliberately left out: leadership-transfer on shutdown, learner catch-up checks before
  * promotion, and streaming snapshots larger than memory.
