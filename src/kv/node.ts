@@ -6,7 +6,8 @@
  *
  * The Ready loop (one Ready at a time, in the core's documented order):
  *  1. a snapshot from the leader is written to its own file (fsynced), the state machine restored;
- *  2. messages that need not wait for the disk go out (the leader's appends: thesis §10.2.1);
+ *  2. messages that need not wait for the disk go out (the leader's appends: thesis §10.2.1; a
+ *     candidate's vote requests: §3.8, its own vote counts only at `advance()`);
  *  3. entries, the hard state and (after 1) a snapshot marker are appended to the WAL as ONE
  *     batch: one write and one fdatasync, shared with nothing else (group commit: every
  *     proposal that arrived while the previous fsync ran is in this batch);
@@ -28,6 +29,10 @@
  * member) before the Raft configuration change that adds it; `addMember` / `promoteMember` /
  * `removeMember` wait until the change is applied here.
  *
+ * A log found to have lost entries it had acknowledged (`RaftLogLostError`: a heartbeat's commit
+ * index beyond the log's end, or a stored commit index beyond the stored log at start) stops
+ * the node with a message naming its data directory; it never serves from such a log.
+ *
  * Deliberately left out: leadership-transfer on shutdown, learner catch-up checks before
  * promotion, and streaming snapshots larger than memory.
  */
@@ -37,7 +42,7 @@ import { ClusterkitError, ConfigError, CorruptionError, DefiniteError, Indefinit
 import type { NodeId } from '../core/ids.ts';
 import { parseNodeId } from '../core/ids.ts';
 import type { RaftConfig } from '../consensus/raft/config.ts';
-import { Raft, type Ready } from '../consensus/raft/raft.ts';
+import { Raft, RaftLogLostError, type Ready } from '../consensus/raft/raft.ts';
 import { MemoryStorage } from '../consensus/raft/storage.ts';
 import { type ConfChange, type ConfState, type Entry, type HardState, NONE, type Message, type Snapshot } from '../consensus/raft/types.ts';
 import {
@@ -387,14 +392,19 @@ export class KvNode {
         throw new CorruptionError(this.storage.wal.dir, 0, `WAL entries start at index ${first.index} but the snapshot ends at ${base}: entries are missing`);
       }
       mem.append(tail);
-      if (hs !== undefined) mem.setHardState({ ...hs, commit: Math.min(hs.commit, mem.lastIndex()) });
+      if (hs !== undefined) mem.setHardState(hs);
       this.mem = mem;
-      this.raft = new Raft({
-        id: this.name,
-        storage: mem,
-        rng: createRng(Number.parseInt(randomBytes(4).toString('hex'), 16)),
-        config: { electionTimeoutTicks: 10, heartbeatTicks: 1, ...this.opts.raft },
-      });
+      try {
+        this.raft = new Raft({
+          id: this.name,
+          storage: mem,
+          rng: createRng(Number.parseInt(randomBytes(4).toString('hex'), 16)),
+          config: { electionTimeoutTicks: 10, heartbeatTicks: 1, ...this.opts.raft },
+        });
+      } catch (err) {
+        // A stored commit index beyond the stored log: committed entries are gone.
+        throw err instanceof RaftLogLostError ? this.lostLogError(err) : err;
+      }
       this.log.info(
         { name: this.name, cluster: this.clusterId, created: recovery.created, snapshot: this.snapshotIndex, entries: tail.length, term: hs?.term ?? 0, commit: hs?.commit ?? 0 },
         'recovered',
@@ -438,6 +448,10 @@ export class KvNode {
     try {
       this.raft.step(m);
     } catch (err) {
+      if (err instanceof RaftLogLostError) {
+        this.fatal(this.lostLogError(err));
+        return;
+      }
       this.log.warn({ err: String(err), type: m.type, from: m.from }, 'raft rejected a peer message');
     }
     this.scheduleDrain();
@@ -684,6 +698,15 @@ export class KvNode {
         this.snapshotting = false;
       }
     })();
+  }
+
+  /** The core found acknowledged entries missing from this node's log: name the data directory. */
+  private lostLogError(err: RaftLogLostError): DefiniteError {
+    return new DefiniteError(
+      'corruption',
+      `${err.message} Data dir ${this.opts.dataDir} is damaged; stopping. Restore it from a backup, or remove this member and add it back with an empty data dir.`,
+      { cause: err },
+    );
   }
 
   private fatal(err: unknown): void {

@@ -12,12 +12,14 @@
  * turns proposal batching off, `clients=N` (default 3), `unsafe=true` sends every message before
  * the fsync (a deliberately broken host, to show the checkers catch lost acknowledged writes).
  */
+
+import type { RaftConfig } from '../consensus/raft/config.ts';
+import { RaftLogLostError } from '../consensus/raft/raft.ts';
+import type { ConfState } from '../consensus/raft/types.ts';
 import { AssertionError } from '../core/assert.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { Rng } from '../core/rng.ts';
-import type { RaftConfig } from '../consensus/raft/config.ts';
-import type { ConfState } from '../consensus/raft/types.ts';
 import { checkLinearizable } from '../sim/checkers/linearizability.ts';
 import { historyToJsonLines } from '../sim/history.ts';
 import { type CustomAction, Nemesis } from '../sim/nemesis.ts';
@@ -164,9 +166,15 @@ export function runRaft(o: ScenarioOptions): RaftRun {
       convergedDescription: 'a leader committed an entry of its term, every voter applied it, and every client operation completed',
     });
   } catch (err) {
-    if (!(err instanceof SimFailure || err instanceof AssertionError)) throw err;
-    // An assertion inside a server (a broken Raft invariant the core checks itself) fails the seed.
-    const first = err instanceof SimFailure ? (err.message.split('\n')[0] ?? '') : `assertion failed in a server: ${err.message}`;
+    if (!(err instanceof SimFailure || err instanceof AssertionError || err instanceof RaftLogLostError)) throw err;
+    // An assertion inside a server (a broken Raft invariant the core checks itself) fails the
+    // seed, and so does a server whose disk lost entries it had acknowledged (the core's fatal error).
+    const first =
+      err instanceof SimFailure
+        ? (err.message.split('\n')[0] ?? '')
+        : err instanceof RaftLogLostError
+          ? `durability violated: ${err.message}`
+          : `assertion failed in a server: ${err.message}`;
     const lines = servers.map((id) => {
       const s = server(id);
       if (!s) return `${id}: down`;

@@ -147,4 +147,30 @@ describe('kv service under faults (real processes, SIGKILL, damaged WAL)', () =>
     c.start(n);
     await c.waitHealthy([n]);
   });
+
+  it('a follower whose disk lost fsynced entries it had acknowledged stops, naming the problem and its data dir', async () => {
+    const leader = await c.leader();
+    const n = c.nodes.find((x) => x !== leader) as ProcNode;
+    const cl = c.client([leader]);
+    for (let i = 0; i < 30; i++) await cl.put(`lost-${i}`, `v${i}`);
+    await cl.close();
+    await caughtUp(c, n, leader);
+    await c.kill(n);
+    // The disk "lies": the second half of the last segment's records (fsynced and acknowledged) vanish.
+    const segs = await segments(n);
+    const last = join(n.dataDir, 'wal', segs[segs.length - 1] as string);
+    const bytes = await readFile(last);
+    const starts: number[] = [];
+    for (let at = 0; at + RECORD_HEADER_BYTES <= bytes.length; at += RECORD_HEADER_BYTES + bytes.readUInt32BE(at)) starts.push(at);
+    assert.ok(starts.length >= 2, `the last segment holds ${starts.length} records`);
+    const fh = await open(last, 'r+');
+    await fh.truncate(starts[Math.floor(starts.length / 2)] as number);
+    await fh.close();
+    const p = c.start(n);
+    const { code, output } = await c.exitOf(p, n);
+    assert.notEqual(code, 0, 'the node stops instead of serving');
+    assert.match(output, /raft log of \S+ lost entries/);
+    assert.match(output, /corrupted, truncated, or lost/);
+    assert.ok(output.includes(n.dataDir), `the message names the data dir ${n.dataDir}`);
+  });
 });

@@ -10,7 +10,7 @@ export { Inflights, Progress } from './progress.ts';
 export type { VoteResult } from './quorum.ts';
 export { hasJointQuorum, jointCommitted, jointVoteResult, majorityCommitted, majoritySize, majorityVoteResult } from './quorum.ts';
 export type { OutboundMessage, ProgressStatus, RaftOptions, RaftStatus, Ready } from './raft.ts';
-export { nextConfig, Raft } from './raft.ts';
+export { nextConfig, Raft, RaftLogLostError } from './raft.ts';
 export type { RaftStorage } from './storage.ts';
 export { MemoryStorage } from './storage.ts';
 export type {

@@ -14,8 +14,12 @@
  *  1. If `snapshot` is set, persist it and restore the state machine from it.
  *  2. Append `entries` to stable storage (replacing any suffix from the first entry's index)
  *     and persist `hardState`; fsync when `mustSync`.
- *     Messages with `afterSync: false` may be sent before or during this step.
- *  3. Send the messages with `afterSync: true`.
+ *     Messages with `afterSync: false` may be sent before or during this step: a leader's
+ *     appends, heartbeats, snapshot chunks, TimeoutNow and read-index answers (thesis §10.2.1),
+ *     and (pre-)vote requests (thesis §3.8).
+ *  3. Send the messages with `afterSync: true`. The core counts its own durable state only at
+ *     `advance()`: a leader's own entries toward commitment, a candidate's own vote (so a
+ *     candidate becomes leader inside `advance()` at the earliest).
  *  4. Apply `committedEntries` in order.
  *  5. Serve each `readStates` item once the state machine has applied its index.
  *  6. Call `advance(ready)`. Do not call `ready()` again before.
@@ -54,6 +58,41 @@ import {
   type SoftState,
   type VoteMessage,
 } from './types.ts';
+
+/**
+ * Fatal: this server's durable log lost entries it had acknowledged or committed (a disk that
+ * acknowledged an fsync it did not do, a truncated or replaced file). Raft's safety rests on
+ * acknowledged entries surviving a crash (§5.6, thesis §3.8), so the server must not go on: the
+ * host stops it and an operator restores its data directory (or removes the member and adds it
+ * back empty). Thrown by `step()` when a leader's heartbeat says an index beyond the log's end is
+ * committed here, and by the constructor when the stored commit index is beyond the stored log;
+ * once thrown, every later `step()` and `tick()` throws it again.
+ */
+export class RaftLogLostError extends DefiniteError {
+  override name = 'RaftLogLostError';
+  readonly node: NodeId;
+  /** The committed index this server is told (or had recorded) it holds. */
+  readonly commit: number;
+  /** The last index actually in its log. */
+  readonly lastIndex: number;
+  /** The leader whose heartbeat revealed it (NONE when found at start). */
+  readonly leader: NodeId;
+  constructor(node: NodeId, commit: number, lastIndex: number, leader: NodeId, term: number) {
+    const source =
+      leader === NONE
+        ? `its stored commit index is ${commit}`
+        : `leader ${leader} (term ${term}) has index ${commit} committed with this server's acknowledgement`;
+    super(
+      'corruption',
+      `raft log of ${node} lost entries: ${source}, but the log ends at index ${lastIndex}. ` +
+        'Was the log corrupted, truncated, or lost (a disk that did not keep an fsynced write)?',
+    );
+    this.node = node;
+    this.commit = commit;
+    this.lastIndex = lastIndex;
+    this.leader = leader;
+  }
+}
 
 export interface RaftOptions {
   id: NodeId;
@@ -121,6 +160,14 @@ interface IncomingSnapshot {
   received: number;
 }
 
+/**
+ * Requests a (pre-)candidate may send before its own fsync (thesis §3.8, as in etcd-raft's
+ * asynchronous storage writes): asking for a vote promises nothing. The candidate's own vote is
+ * counted only in `advance()` of the Ready that made its term and vote durable, so it never
+ * becomes leader on a vote it could forget in a crash.
+ */
+const CANDIDATE_EARLY: ReadonlySet<Message['type']> = new Set(['vote', 'pre-vote']);
+
 /** Message types a leader may send before its own fsync (thesis §10.2.1). */
 const LEADER_EARLY: ReadonlySet<Message['type']> = new Set([
   'append',
@@ -168,6 +215,8 @@ export class Raft {
   private prevSoft: SoftState;
   private prevHard: HardState;
   private outstandingReady = false;
+  /** Set once the log is found to have lost acknowledged entries; the core then refuses inputs. */
+  private lostLog: RaftLogLostError | undefined;
 
   constructor(options: RaftOptions) {
     this.id = options.id;
@@ -177,10 +226,7 @@ export class Raft {
     const { hardState, confState } = options.storage.initialState();
     this.setConf(confState);
     if (hardState.term > 0 || hardState.commit > 0) {
-      assert(
-        hardState.commit <= this.log.lastIndex(),
-        `hard state commit ${hardState.commit} beyond the last log index ${this.log.lastIndex()}`,
-      );
+      if (hardState.commit > this.log.lastIndex()) throw new RaftLogLostError(this.id, hardState.commit, this.log.lastIndex(), NONE, hardState.term);
       // A snapshot covers only committed entries, so it may be ahead of a lazily persisted commit.
       this.log.committed = Math.max(this.log.committed, hardState.commit);
       this.term = hardState.term;
@@ -196,6 +242,7 @@ export class Raft {
 
   /** Advances logical time by one tick. */
   tick(): void {
+    if (this.lostLog) throw this.lostLog;
     this.ticks++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
@@ -255,6 +302,7 @@ export class Raft {
 
   /** Feeds a message received from a peer. */
   step(m: Message): void {
+    if (this.lostLog) throw this.lostLog;
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'pre-vote') {
         if (!m.transfer && this.inLease()) return; // §6 disruptive servers: a live leader exists
@@ -368,6 +416,12 @@ export class Raft {
         if (this.role === 'leader') this.uncommittedBytes = Math.max(0, this.uncommittedBytes - entrySizeBytes(e));
         if (e.type === 'conf-change') this.applyConfChange(e.change);
       }
+    }
+    if (rd.hardState && this.role === 'candidate' && rd.hardState.term === this.term && rd.hardState.vote === this.id) {
+      // Our term and self-vote are durable now: count the vote (thesis §3.8).
+      const result = this.poll(this.id, true);
+      if (result === 'won') this.becomeLeader();
+      else if (result === 'lost') this.becomeFollower(this.term, NONE);
     }
     this.maybeAutoLeaveJoint();
   }
@@ -495,9 +549,10 @@ export class Raft {
       this.becomeCandidate();
       voteTerm = this.term;
     }
-    if (this.poll(this.id, true) === 'won') {
-      if (kind === 'pre') this.startCampaign('election', transfer);
-      else this.becomeLeader();
+    // A pre-vote changes nothing durable: count our own at once. A real vote is counted only
+    // when advance() reports the term and vote persisted (see CANDIDATE_EARLY).
+    if (kind === 'pre' && this.poll(this.id, true) === 'won') {
+      this.startCampaign('election', transfer);
       return;
     }
     const lastIndex = this.log.lastIndex();
@@ -646,7 +701,8 @@ export class Raft {
         const result = this.poll(m.from, !m.reject);
         if (result === 'won') {
           if (this.role === 'pre-candidate') this.startCampaign('election', false);
-          else this.becomeLeader();
+          // Even with a quorum of other votes, a candidate leads only once its own vote is durable.
+          else if (this.votes.has(this.id)) this.becomeLeader();
         } else if (result === 'lost') {
           this.becomeFollower(this.term, NONE);
         }
@@ -737,6 +793,12 @@ export class Raft {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
+    // The leader sends min(our acknowledged match, its commit): beyond our last index means
+    // entries we acknowledged are gone (etcd: "tocommit is out of range").
+    if (m.commit > this.log.lastIndex()) {
+      this.lostLog = new RaftLogLostError(this.id, m.commit, this.log.lastIndex(), m.from, m.term);
+      throw this.lostLog;
+    }
     this.log.commitTo(m.commit);
     this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this.term, context: m.context, sentTick: m.sentTick });
   }
@@ -1174,7 +1236,7 @@ export class Raft {
   // ---------------------------------------------------------------- output
 
   private send(m: Message): void {
-    const afterSync = !(this.role === 'leader' && LEADER_EARLY.has(m.type));
+    const afterSync = !(CANDIDATE_EARLY.has(m.type) || (this.role === 'leader' && LEADER_EARLY.has(m.type)));
     this.msgs.push({ message: m, afterSync });
   }
 }

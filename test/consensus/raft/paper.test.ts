@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRng } from '../../../src/core/rng.ts';
 import { encodeText, MemoryCluster } from '../../../src/consensus/raft/memory-cluster.ts';
-import { Raft } from '../../../src/consensus/raft/raft.ts';
+import { Raft, RaftLogLostError } from '../../../src/consensus/raft/raft.ts';
 import { MemoryStorage } from '../../../src/consensus/raft/storage.ts';
 import type { ConfState, Entry, Message } from '../../../src/consensus/raft/types.ts';
 
@@ -29,6 +29,16 @@ function nodeWithLog(id: string, voters: string[], terms: number[], term: number
   storage.append(terms.map((t, i): Entry => ({ type: 'normal', term: t, index: i + 1, data: encodeText(`e${i + 1}`) })));
   storage.setHardState({ term, vote: '', commit: 0 });
   return { raft: new Raft({ id, storage, rng: createRng(1).fork(id), config: { ...noPreVote, ...config } }), storage };
+}
+
+/** Drains one Ready as a host would: writes entries and hard state, then advances. */
+function persist(n: { raft: Raft; storage: MemoryStorage }): Message[] {
+  if (!n.raft.hasReady()) return [];
+  const rd = n.raft.ready();
+  n.storage.append(rd.entries);
+  if (rd.hardState) n.storage.setHardState(rd.hardState);
+  n.raft.advance(rd);
+  return rd.messages.map((m) => m.message);
 }
 
 function drainMessages(r: Raft): Message[] {
@@ -105,6 +115,7 @@ describe('Raft §5.2 leader election', () => {
       const c = cluster(size, noPreVote);
       const r = c.node('n1').raft;
       r.campaign();
+      c.process('n1'); // term and self-vote durable
       for (const [from, granted] of Object.entries(votes)) r.step({ type: 'vote-response', from, to: 'n1', term: 1, reject: !granted });
       assert.equal(r.role, want, `${size} servers, votes ${JSON.stringify(votes)}`);
     }
@@ -172,6 +183,136 @@ describe('Raft §5.2 leader election', () => {
   });
 });
 
+describe('Thesis §3.8 persisted state: votes requested before the fsync, counted after it', () => {
+  it('"a candidate sends RequestVote RPCs in parallel" with its own write: the requests need not wait for the fsync', () => {
+    const c = cluster(3, noPreVote);
+    const r = c.node('n1').raft;
+    r.campaign();
+    const rd = r.ready();
+    assert.deepEqual(rd.hardState, { term: 1, vote: 'n1', commit: 0 });
+    assert.equal(rd.mustSync, true);
+    const votes = rd.messages.filter((m) => m.message.type === 'vote');
+    assert.equal(votes.length, 2);
+    assert.ok(votes.every((m) => !m.afterSync), 'vote requests may leave before the fsync');
+    r.advance(rd);
+  });
+
+  it('pre-vote requests need no fsync at all', () => {
+    const c = cluster(3, { preVote: true, checkQuorum: false });
+    const r = c.node('n1').raft;
+    r.campaign();
+    const rd = r.ready();
+    assert.equal(rd.mustSync, false, 'a pre-candidate changes nothing durable');
+    const pre = rd.messages.filter((m) => m.message.type === 'pre-vote');
+    assert.equal(pre.length, 2);
+    assert.ok(pre.every((m) => !m.afterSync));
+    r.advance(rd);
+  });
+
+  it('"a candidate never becomes leader before its vote is durable", even when a quorum of grants arrives first', () => {
+    for (const size of [3, 5]) {
+      const c = cluster(size, noPreVote);
+      const r = c.node('n1').raft;
+      r.campaign();
+      const rd = r.ready(); // the host is now writing term 1 + vote n1
+      for (const v of ids(size).slice(1)) r.step({ type: 'vote-response', from: v, to: 'n1', term: 1, reject: false });
+      assert.equal(r.role, 'candidate', `${size} servers: every other server granted, but the own vote is not durable yet`);
+      assert.equal(r.hasReady(), false, 'nothing to do until advance');
+      c.node('n1').storage.setHardState(rd.hardState ?? assert.fail('hard state expected'));
+      r.advance(rd);
+      assert.equal(r.role, 'leader', `${size} servers: leader once the vote is durable`);
+    }
+  });
+
+  it('a campaign started while an older Ready is being written waits for the Ready that carries its vote', () => {
+    const c = cluster(3, noPreVote);
+    const r = c.node('n1').raft;
+    r.step({ type: 'heartbeat', from: 'n2', to: 'n1', term: 1, commit: 0, context: '', sentTick: 0 });
+    const old = r.ready(); // term 1, no vote
+    r.campaign(); // term 2 between ready() and advance()
+    r.step({ type: 'vote-response', from: 'n2', to: 'n1', term: 2, reject: false });
+    r.advance(old);
+    assert.equal(r.role, 'candidate', 'the advanced Ready held term 1, not the term-2 vote');
+    c.process('n1');
+    assert.equal(r.role, 'leader');
+    assert.equal(r.term, 2);
+  });
+
+  it('a candidate that crashes before its vote is durable forgets the term and may vote for another candidate in it', () => {
+    const c = cluster(3, noPreVote);
+    const n1 = c.node('n1');
+    n1.raft.campaign();
+    n1.raft.ready(); // written but never fsynced: lost in the crash
+    n1.raft.step({ type: 'vote-response', from: 'n2', to: 'n1', term: 1, reject: false });
+    assert.equal(n1.raft.role, 'candidate');
+    const restarted = new Raft({ id: 'n1', storage: n1.storage, rng: createRng(2).fork('n1'), config: noPreVote });
+    assert.equal(restarted.term, 0);
+    restarted.step({ type: 'vote', from: 'n3', to: 'n1', term: 1, lastIndex: 0, lastTerm: 0, transfer: false });
+    const resp = drainMessages(restarted).find((m) => m.type === 'vote-response');
+    assert.ok(resp && resp.type === 'vote-response' && !resp.reject, 'n1 never led term 1, so granting n3 is safe');
+  });
+});
+
+describe('Thesis §3.8: "servers must persist their state before responding"; a server whose disk lost acknowledged entries stops', () => {
+  function clusterWithLostTail(): { c: MemoryCluster; kept: number; commit: number } {
+    const c = cluster(3, noPreVote);
+    c.elect('n1');
+    for (const v of ['a', 'b', 'c']) propose(c, 'n1', v);
+    c.stabilize();
+    const commit = c.node('n1').raft.log.committed;
+    assert.equal(c.node('n2').raft.log.lastIndex(), commit, 'n2 acknowledged every entry');
+    // n2 restarts from a disk that kept only its first two entries (an fsync that lied).
+    const n2 = c.node('n2');
+    const storage = MemoryStorage.bootstrap({ voters: ids(3), learners: [], votersOutgoing: [], learnersNext: [] });
+    storage.append(n2.storage.allEntries().slice(0, 2));
+    storage.setHardState({ term: n2.raft.term, vote: n2.raft.vote, commit: 2 });
+    n2.storage = storage;
+    n2.raft = new Raft({ id: 'n2', storage, rng: createRng(9).fork('n2'), config: noPreVote });
+    return { c, kept: 2, commit };
+  }
+
+  it('the leader\'s heartbeat commit beyond the log\'s end is a typed fatal error naming node, commit and last index', () => {
+    const { c, kept, commit } = clusterWithLostTail();
+    c.tick('n1', c.node('n1').raft.config.heartbeatTicks);
+    assert.throws(
+      () => c.stabilize(),
+      (err: unknown) => {
+        assert.ok(err instanceof RaftLogLostError, String(err));
+        assert.equal(err.code, 'corruption');
+        assert.equal(err.node, 'n2');
+        assert.equal(err.leader, 'n1');
+        assert.equal(err.commit, commit);
+        assert.equal(err.lastIndex, kept);
+        assert.match(err.message, /lost entries.*corrupted, truncated, or lost/);
+        return true;
+      },
+    );
+    const n2 = c.node('n2').raft;
+    assert.throws(() => n2.tick(), RaftLogLostError, 'the core refuses further inputs');
+    assert.throws(() => n2.step({ type: 'heartbeat', from: 'n1', to: 'n2', term: n2.term, commit: 1, context: '', sentTick: 0 }), RaftLogLostError);
+  });
+
+  it('a heartbeat commit within the log is applied as before (no false alarm)', () => {
+    const c = cluster(3, noPreVote);
+    c.elect('n1');
+    propose(c, 'n1', 'a');
+    c.stabilize();
+    c.tick('n1', 5);
+    c.stabilize();
+    assert.equal(c.node('n2').raft.log.committed, c.node('n1').raft.log.committed);
+  });
+
+  it('a stored commit index beyond the stored log stops the server at start', () => {
+    const storage = MemoryStorage.bootstrap({ voters: ids(3), learners: [], votersOutgoing: [], learnersNext: [] });
+    storage.append([{ type: 'normal', term: 1, index: 1, data: encodeText('x') }]);
+    storage.setHardState({ term: 1, vote: 'n1', commit: 4 });
+    assert.throws(
+      () => new Raft({ id: 'n3', storage, rng: createRng(1), config: noPreVote }),
+      (err: unknown) => err instanceof RaftLogLostError && err.node === 'n3' && err.commit === 4 && err.lastIndex === 1,
+    );
+  });
+});
+
 describe('Raft §5.3 log replication', () => {
   it('"The leader appends the command to its log as a new entry, then issues AppendEntries RPCs in parallel to each of the other servers"', () => {
     const c = cluster(3);
@@ -233,6 +374,7 @@ describe('Raft §5.3 log replication', () => {
       const leader = nodeWithLog('n1', voters, leaderLog, 8);
       const follower = nodeWithLog('n2', voters, f, 8);
       leader.raft.campaign();
+      persist(leader);
       leader.raft.step({ type: 'vote-response', from: 'n3', to: 'n1', term: 9, reject: false });
       assert.equal(leader.raft.role, 'leader');
       let rounds = 0;
@@ -327,6 +469,7 @@ describe('Raft §5.4 safety', () => {
     const s1 = nodeWithLog('n1', voters, [1, 2], 4);
     // n1 is leader of term 5 (after n5's term 3/4 reign), with the old-term entry 2 on n1,n2,n3.
     s1.raft.campaign();
+    persist(s1);
     for (const v of ['n2', 'n3']) s1.raft.step({ type: 'vote-response', from: v, to: 'n1', term: 5, reject: false });
     assert.equal(s1.raft.role, 'leader');
     // Before the leader's own no-op of term 5 is replicated, acknowledgements of index 2 do not commit it.
