@@ -2,6 +2,7 @@
  * The scenario registry: one import and one list entry per scenario.
  */
 import { registerScenario } from './register-scenario.ts';
+import { clusterScenario } from './cluster-scenario.ts';
 import { causalKvScenario } from './causal-kv-scenario.ts';
 import { crdtMapScenario } from './crdt-map-scenario.ts';
 import { gossipRoundsScenario } from './gossip-rounds-scenario.ts';
@@ -13,6 +14,7 @@ import type { Scenario } from './types.ts';
 export const SCENARIOS: readonly Scenario[] = [
   registerScenario,
   causalKvScenario,
+  clusterScenario,
   crdtMapScenario,
   gossipRoundsScenario,
   raftElectionScenario,
