@@ -13,3 +13,4 @@ export * from './consensus/raft/index.ts';
 export * from './kv/index.ts';
 export * from './membership/swim/index.ts';
 export * from './runtime/swim/index.ts';
+export * from './scheduler/index.ts';

@@ -32,3 +32,7 @@ export type { CausalKvMsg, CausalKvRun } from './scenarios/causal-kv-scenario.ts
 export { CausalKvNode, DeliveryRecorder, runCausalKv } from './scenarios/causal-kv-scenario.ts';
 export type { CrdtMapMsg, CrdtMapRun } from './scenarios/crdt-map-scenario.ts';
 export { CrdtMapNode, runCrdtMap } from './scenarios/crdt-map-scenario.ts';
+export type { ClusterMsg, HybridMasterOptions, TaskRunner } from './scheduler/sim.ts';
+export { CentralMasterNode, HybridMasterNode, PeerNode, WorkerNode } from './scheduler/sim.ts';
+export type { AvailabilityRunOptions, AvailabilityRunResult, ClusterRunOptions, ClusterRunResult, ClusterSetup, Topology } from './scenarios/cluster-scenario.ts';
+export { bootCluster, ClusterHarness, ClusterSampler, defaultWorkloads, parseTopology, runCluster, runClusterAvailability, TOPOLOGIES } from './scenarios/cluster-scenario.ts';

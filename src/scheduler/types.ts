@@ -34,7 +34,7 @@ export type DesiredChange = { readonly op: 'put'; readonly workload: Workload } 
 export type PlacementStrategy = 'binpack' | 'spread';
 
 export const WORKLOADS_MAX = 1000;
-export const REPLICAS_MAX = 1000;
+export const WORKLOAD_REPLICAS_MAX = 1000;
 export const WORKERS_MAX = 10_000;
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -48,8 +48,8 @@ export function workloadOf(task: TaskId): string {
 
 export function validateWorkload(w: Workload): void {
   if (!NAME_RE.test(w.name)) throw new ConfigError(`workload name ${JSON.stringify(w.name)} must be 1-63 characters of [a-z0-9-], starting with a letter or digit`);
-  if (!Number.isSafeInteger(w.replicas) || w.replicas < 0 || w.replicas > REPLICAS_MAX) {
-    throw new ConfigError(`workload ${w.name}: replicas must be an integer in [0, ${REPLICAS_MAX}], got ${w.replicas}`);
+  if (!Number.isSafeInteger(w.replicas) || w.replicas < 0 || w.replicas > WORKLOAD_REPLICAS_MAX) {
+    throw new ConfigError(`workload ${w.name}: replicas must be an integer in [0, ${WORKLOAD_REPLICAS_MAX}], got ${w.replicas}`);
   }
   if (!Number.isSafeInteger(w.cpuMilli) || w.cpuMilli < 0) throw new ConfigError(`workload ${w.name}: cpuMilli must be a non-negative integer, got ${w.cpuMilli}`);
   if (!Number.isSafeInteger(w.memoryMb) || w.memoryMb < 0) throw new ConfigError(`workload ${w.name}: memoryMb must be a non-negative integer, got ${w.memoryMb}`);
