@@ -63,6 +63,8 @@ export interface ClusterSetup {
    * what `validateSchedulerConfig` prevents, e.g. a lease longer than the worker timeout).
    */
   unsafeConfig?: SchedulerConfig;
+  /** Deliberately broken: the central master never fsyncs its state. */
+  unsafeNoFsync?: boolean;
 }
 
 /** A built cluster: the simulator, the node ids by role, and the common probes. */
@@ -101,7 +103,8 @@ export class ClusterHarness {
     this.masterIds = setup.topology === 'central' ? ['m1'] : Array.from({ length: setup.masters }, (_, i) => `m${i + 1}`);
     this.workerIds = Array.from({ length: setup.workers }, (_, i) => `w${i + 1}`);
     if (setup.topology === 'central') {
-      this.sim.addNode('m1', () => new CentralMasterNode(cfg));
+      const noFsync = setup.unsafeNoFsync === true;
+      this.sim.addNode('m1', () => new CentralMasterNode(cfg, noFsync));
     } else {
       const bootstrap = { voters: [...this.masterIds], learners: [], votersOutgoing: [], learnersNext: [] };
       for (const id of this.masterIds) {
@@ -185,7 +188,7 @@ export class ClusterHarness {
   /** Safety violations visible now (duplicates only where the topology forbids them). */
   violation(): string | undefined {
     if (this.raftChecker.violation !== undefined) return this.raftChecker.violation;
-    if (this.topology === 'distributed') return undefined; // no capacity model, duplicates allowed
+    if (this.topology === 'distributed') return this.distributedViolation();
     const running = this.runningMap();
     if (!this.duplicatesAllowed) for (const [t, nodes] of running) if (nodes.length > 1) return `task ${t} runs on ${nodes.join(' and ')}`;
     const used = new Map<NodeId, { cpu: number; mem: number }>();
@@ -203,6 +206,19 @@ export class ClusterHarness {
       if (u.cpu > WORKER_CAPACITY.cpuMilli || u.mem > WORKER_CAPACITY.memoryMb) return `worker ${n} runs ${u.cpu}m CPU / ${u.mem} MiB, over its capacity`;
     }
     return undefined;
+  }
+
+  /**
+   * The distributed bound: a task has exactly one owner for any one view, so a duplicate is
+   * only allowed while the live peers' views disagree.
+   */
+  private distributedViolation(): string | undefined {
+    const running = this.runningMap();
+    const dup = [...running].find(([, nodes]) => nodes.length > 1);
+    if (dup === undefined) return undefined;
+    const live = this.workerIds.filter((id) => this.isLive(id));
+    const views = new Set(live.map((id) => [...(this.sim.node(id) as PeerNode).liveView()].sort().join(',')));
+    return views.size > 1 ? undefined : `task ${dup[0]} runs on ${dup[1].join(' and ')} although every live peer has the same view`;
   }
 
   /**
@@ -291,6 +307,7 @@ export interface ClusterRunOptions extends ScenarioOptions {
   masters: number;
   config?: Partial<SchedulerConfig>;
   unsafeConfig?: SchedulerConfig;
+  unsafeNoFsync?: boolean;
   faultIntervalMs?: number;
 }
 
@@ -314,6 +331,7 @@ export function runCluster(o: ClusterRunOptions): ClusterRunResult {
     masters: o.masters,
     ...(o.config !== undefined ? { config: o.config } : {}),
     ...(o.unsafeConfig !== undefined ? { unsafeConfig: o.unsafeConfig } : {}),
+    ...(o.unsafeNoFsync === true ? { unsafeNoFsync: true } : {}),
     replayCommand: `clusterkit sim cluster --seed ${o.seed} --nodes ${o.nodes} --duration ${o.durationMs}ms --faults ${o.faults.join(',') || 'none'} --set topology=${o.topology}`,
   });
   h.sim.addInvariant('cluster safety', () => h.violation());
@@ -327,6 +345,8 @@ export function runCluster(o: ClusterRunOptions): ClusterRunResult {
   });
   let accepted = 0;
   let rejected = 0;
+  /** Replica count of each workload's last accepted change (durable at once with one master). */
+  const lastAccepted = new Map<string, number>(initial.map((w) => [w.name, w.replicas]));
   const scaleRng = h.sim.rng.fork('scale');
   const nemesis = new Nemesis(h.sim, {
     faults: o.faults,
@@ -339,7 +359,10 @@ export function runCluster(o: ClusterRunOptions): ClusterRunResult {
         run: () => {
           const base = initial[scaleRng.int(initial.length)] as Workload;
           const replicas = 1 + scaleRng.int(base.replicas + 2);
-          if (h.submit({ op: 'put', workload: { ...base, replicas } })) accepted++;
+          if (h.submit({ op: 'put', workload: { ...base, replicas } })) {
+            accepted++;
+            lastAccepted.set(base.name, replicas);
+          }
           else rejected++;
         },
       },
@@ -363,11 +386,19 @@ export function runCluster(o: ClusterRunOptions): ClusterRunResult {
     const has = d?.some((w) => w.name === 'web' && w.replicas === target.replicas) ?? false;
     if (!has && h.sim.now() - lastTry >= 500) {
       lastTry = h.sim.now();
-      h.submit({ op: 'put', workload: target });
+      if (h.submit({ op: 'put', workload: target })) lastAccepted.set(target.name, target.replicas);
     }
     return has && h.converged();
   }, 30_000);
   if (!done) throw h.sim.failure('liveness: a change submitted after the heal was not carried out within 30 s');
+  // Durability: no workload may vanish (the nemesis only scales), and a single master acknowledges
+  // a change only once it is on disk, so its final state holds every workload's last accepted change.
+  const final = new Map((h.desired() ?? []).map((w) => [w.name, w.replicas]));
+  for (const [name, replicas] of lastAccepted) {
+    const got = final.get(name);
+    if (got === undefined) throw h.sim.failure(`durability: workload ${name} is gone from the desired state`);
+    if (o.topology === 'central' && got !== replicas) throw h.sim.failure(`durability: ${name} has ${got} replicas, its last accepted change said ${replicas}`);
+  }
   sampler.stop();
   let lost = 0;
   let fences = 0;

@@ -104,7 +104,11 @@ export class CentralMasterNode implements SimNode<ClusterMsg> {
   state = new ClusterState();
   private epoch = 0;
 
-  constructor(private readonly config: SchedulerConfig) {
+  /** `unsafeNoFsync`: deliberately broken (never fsyncs), so tests can show the checker catches it. */
+  constructor(
+    private readonly config: SchedulerConfig,
+    private readonly unsafeNoFsync = false,
+  ) {
     this.master = new MasterCore(config);
   }
 
@@ -138,7 +142,7 @@ export class CentralMasterNode implements SimNode<ClusterMsg> {
   /** State is durable before any worker is told about it. */
   private persist(): void {
     this.ctx.disk.write(STATE_FILE, enc.encode(JSON.stringify({ epoch: this.epoch, state: this.state.toJson() })));
-    this.ctx.disk.fsync(STATE_FILE);
+    if (!this.unsafeNoFsync) this.ctx.disk.fsync(STATE_FILE);
   }
 
   /** The desired-state API: applied and durable when it returns true. */

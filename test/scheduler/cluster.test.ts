@@ -46,6 +46,20 @@ describe('cluster under the nemesis (seed 04.3.1-04.3.3)', () => {
     assert.match(caught.message, /runs on w\d+ and w\d+/);
   });
 
+  it('the checker catches a master that acknowledges changes it has not fsynced', () => {
+    const failures: string[] = [];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      try {
+        run('central', seed, { unsafeNoFsync: true, faults: ['crash'] });
+      } catch (err) {
+        if (!(err instanceof SimFailure)) throw err;
+        failures.push(err.message);
+      }
+    }
+    assert.ok(failures.length > 0, 'some seed must lose an acknowledged change');
+    assert.match(failures[0] ?? '', /durability: |runs on/);
+  });
+
   it("without fencing the cut-off workers keep running moved tasks: duplicates are measured, not forbidden", () => {
     let dup = 0;
     for (const seed of [1, 2, 3]) dup += run('central', seed, { config: { fencing: 'none' }, faults: ['partition'] }).sampler.duplicateTaskMs;
