@@ -253,6 +253,9 @@ export class ClusterSampler {
   controlUpSamples = 0;
   allUpSamples = 0;
   duplicateTaskMs = 0;
+  /** Longest time one task ran on more than one node without a break, ms (sampled). */
+  duplicateEpisodeMaxMs = 0;
+  private readonly duplicatedSince = new Map<TaskId, number>();
   private running = true;
 
   constructor(
@@ -275,7 +278,16 @@ export class ClusterSampler {
     if (ref !== undefined && h.serviceUp(ref, running)) this.serviceUpSamples++;
     if (h.controlPlane() !== undefined) this.controlUpSamples++;
     if ([...h.masterIds, ...h.workerIds].every((id) => h.isLive(id))) this.allUpSamples++;
-    for (const nodes of running.values()) if (nodes.length > 1) this.duplicateTaskMs += (nodes.length - 1) * SAMPLE_MS;
+    const now = h.sim.now();
+    for (const [t, nodes] of running) {
+      if (nodes.length < 2) continue;
+      this.duplicateTaskMs += (nodes.length - 1) * SAMPLE_MS;
+      if (!this.duplicatedSince.has(t)) this.duplicatedSince.set(t, now);
+    }
+    for (const [t, since] of [...this.duplicatedSince]) {
+      if ((running.get(t)?.length ?? 0) > 1) this.duplicateEpisodeMaxMs = Math.max(this.duplicateEpisodeMaxMs, now - since + SAMPLE_MS);
+      else this.duplicatedSince.delete(t);
+    }
     h.sim.schedule(SAMPLE_MS, () => this.sample());
   }
 
@@ -500,6 +512,7 @@ export const clusterScenario: Scenario = {
         serviceAvailability: Number(s.serviceAvailability.toFixed(4)),
         controlPlaneAvailability: Number(s.controlPlaneAvailability.toFixed(4)),
         duplicateTaskMs: s.duplicateTaskMs,
+        duplicateEpisodeMaxMs: Math.round(s.duplicateEpisodeMaxMs),
         changesAccepted: r.changesAccepted,
         changesRejected: r.changesRejected,
         workersDeclaredLost: r.lostDeclared,
