@@ -304,12 +304,20 @@ export class ClusterSampler {
   }
 }
 
-/** Boots the cluster and submits the initial workloads; throws if it does not settle. */
+/**
+ * Boots the cluster and submits the initial workloads (again every 200 ms until the control plane
+ * holds them: a hybrid proposal can be lost in an election); throws if it does not settle.
+ */
 export function bootCluster(h: ClusterHarness, workloads: readonly Workload[]): void {
-  const pending = [...workloads];
+  let lastTryMs = Number.NEGATIVE_INFINITY;
   const ok = h.sim.runUntil(() => {
-    while (pending.length > 0 && h.submit({ op: 'put', workload: pending[0] as Workload })) pending.shift();
-    return pending.length === 0 && h.converged();
+    const held = new Map((h.desired() ?? []).map((w) => [w.name, w.replicas]));
+    const missing = workloads.filter((w) => held.get(w.name) !== w.replicas);
+    if (missing.length > 0 && h.sim.now() - lastTryMs >= 200) {
+      lastTryMs = h.sim.now();
+      for (const w of missing) h.submit({ op: 'put', workload: w });
+    }
+    return missing.length === 0 && h.converged();
   }, 30_000);
   if (!ok) throw h.sim.failure(`cluster (${h.topology}) did not reach its initial desired state within 30 s`);
 }

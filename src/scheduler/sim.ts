@@ -29,7 +29,8 @@ import { WorkerCore } from './worker.ts';
 
 export type ClusterMsg =
   | WorkerMsg
-  | { readonly type: 'raft'; readonly m: Message }
+  /** `sentMs`: the sender's clock when it sent the message (the leader's quorum freshness uses it). */
+  | { readonly type: 'raft'; readonly m: Message; readonly sentMs: number }
   | { readonly type: 'swim'; readonly m: SwimSimMsg }
   | { readonly type: 'doc'; readonly entries: readonly DocEntry[]; readonly reply: boolean };
 
@@ -178,6 +179,10 @@ export class HybridMasterNode implements SimNode<ClusterMsg> {
   private inflightIndex = 0;
   private lastRole = '';
   private sinceScheduleMs = 0;
+  /** peer -> send time of its latest message in this leader's term. */
+  private readonly heardInTermMs = new Map<NodeId, number>();
+  /** Acks withheld because the leader had not heard from a quorum recently. */
+  acksWithheld = 0;
 
   constructor(private readonly opts: HybridMasterOptions) {
     this.master = new MasterCore(opts.config);
@@ -237,22 +242,45 @@ export class HybridMasterNode implements SimNode<ClusterMsg> {
     return ok;
   }
 
+  /**
+   * True when a majority (this leader included) sent this leader a message of its term less than
+   * `freshMs` ago. Every voter that did so refuses votes for an election timeout after it heard
+   * from the leader (CheckQuorum stickiness), so with `freshMs` below the election timeout no
+   * other leader can exist now, even if this one was paused or cut off and has not ticked since.
+   * The leader acks workers only then: a pause cannot stretch the deposed-leader window.
+   */
+  quorumFresh(nowMs: number): boolean {
+    const freshMs = (this.opts.raft.electionTimeoutTicks ?? 10) * this.opts.tickMs * 0.5;
+    let n = 1;
+    for (const [peer, at] of this.heardInTermMs) if (peer !== this.ctx.id && nowMs - at < freshMs) n++;
+    return 2 * n > this.opts.bootstrap.voters.length;
+  }
+
   onMessage(from: NodeId, msg: ClusterMsg): void {
     if (msg.type === 'raft') {
+      const termBefore = this.raft.term;
       this.raft.step(msg.m);
+      if (this.raft.term !== termBefore) this.heardInTermMs.clear();
+      if (this.raft.role === 'leader' && msg.m.term === this.raft.term) this.heardInTermMs.set(from, Math.max(this.heardInTermMs.get(from) ?? 0, msg.sentMs));
       this.drain();
       return;
     }
     if (msg.type !== 'hb') return;
-    const ack = this.master.handleHeartbeat(from, msg, this.ctx.now(), this.state);
-    if (ack !== undefined) this.ctx.send(from, ack);
+    const now = this.ctx.now();
+    const ack = this.master.handleHeartbeat(from, msg, now, this.state);
+    if (ack === undefined) return;
+    if (!this.quorumFresh(now)) {
+      this.acksWithheld++;
+      return;
+    }
+    this.ctx.send(from, ack);
   }
 
   private drain(): void {
     while (!this.syncing && this.raft.hasReady()) {
       const rd = this.raft.ready();
       this.persist(rd);
-      for (const om of rd.messages) if (!om.afterSync) this.ctx.send(om.message.to, { type: 'raft', m: om.message });
+      for (const om of rd.messages) if (!om.afterSync) this.ctx.send(om.message.to, { type: 'raft', m: om.message, sentMs: this.ctx.now() });
       if (rd.mustSync) {
         this.syncing = true;
         this.ctx.disk.fsyncAllAsync(() => {
@@ -280,7 +308,7 @@ export class HybridMasterNode implements SimNode<ClusterMsg> {
   }
 
   private finish(rd: Ready): void {
-    for (const om of rd.messages) if (om.afterSync) this.ctx.send(om.message.to, { type: 'raft', m: om.message });
+    for (const om of rd.messages) if (om.afterSync) this.ctx.send(om.message.to, { type: 'raft', m: om.message, sentMs: this.ctx.now() });
     for (const e of rd.committedEntries) this.apply(e);
     this.raft.advance(rd);
     const checker = this.opts.checker;
