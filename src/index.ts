@@ -31,3 +31,4 @@ export { KvHttpServer } from './http/server.ts';
 export type { GatewayClientOptions } from './http/client.ts';
 export { GatewayClient, GatewayError } from './http/client.ts';
 export { decodeRaftMessage, encodeRaftMessage, raftMessageCodec } from './runtime/raft-codec.ts';
+export * from './scheduler/index.ts';

@@ -45,3 +45,7 @@ export type { KademliaRunResult } from './scenarios/kademlia-scenario.ts';
 export { runKademlia } from './scenarios/kademlia-scenario.ts';
 export type { SuperPeerRunResult } from './scenarios/superpeer-scenario.ts';
 export { runSuperPeer, superPeerProblem } from './scenarios/superpeer-scenario.ts';
+export type { ClusterMsg, HybridMasterOptions, TaskRunner } from './scheduler/sim.ts';
+export { CentralMasterNode, HybridMasterNode, PeerNode, WorkerNode } from './scheduler/sim.ts';
+export type { AvailabilityRunOptions, AvailabilityRunResult, ClusterRunOptions, ClusterRunResult, ClusterSetup, Topology } from './scenarios/cluster-scenario.ts';
+export { bootCluster, ClusterHarness, ClusterSampler, defaultWorkloads, parseTopology, runCluster, runClusterAvailability, TOPOLOGIES } from './scenarios/cluster-scenario.ts';

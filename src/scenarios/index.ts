@@ -4,6 +4,7 @@
 import { registerScenario } from './register-scenario.ts';
 import { causalKvScenario } from './causal-kv-scenario.ts';
 import { chordScenario } from './chord-scenario.ts';
+import { clusterScenario } from './cluster-scenario.ts';
 import { crdtMapScenario } from './crdt-map-scenario.ts';
 import { floodingScenario } from './flooding-scenario.ts';
 import { gossipRoundsScenario } from './gossip-rounds-scenario.ts';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   registerScenario,
   causalKvScenario,
   chordScenario,
+  clusterScenario,
   crdtMapScenario,
   floodingScenario,
   gossipRoundsScenario,

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { registerCheck } from './check.ts';
+import { registerCluster } from './cluster.ts';
 import { registerGossipEpidemic } from './gossip-epidemic.ts';
 import { registerGossip } from './gossip.ts';
 import { registerKv } from './kv.ts';
@@ -15,6 +16,7 @@ import { registerStorage } from './storage.ts';
 
 const MODULES: readonly ((program: Command) => void)[] = [
   registerCheck,
+  registerCluster,
   registerGossipEpidemic,
   registerGossip,
   registerKv,
