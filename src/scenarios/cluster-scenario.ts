@@ -20,7 +20,7 @@ import type { NodeId } from '../core/ids.ts';
 import { lanConfig, fastConfig, type SwimConfig } from '../membership/swim/config.ts';
 import { type Capacity, type DesiredChange, resolveSchedulerConfig, type SchedulerConfig, type TaskId, type Workload, workloadOf } from '../scheduler/types.ts';
 import type { ClusterState } from '../scheduler/state.ts';
-import { CentralMasterNode, type ClusterMsg, HybridMasterNode, PeerNode, type TaskRunner, WorkerNode } from '../scheduler/sim.ts';
+import { CentralMasterNode, type ClusterMsg, HybridMasterNode, PeerNode, type TaskRunner, WorkerNode } from './cluster-hosts.ts';
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
 import { Simulator } from '../sim/simulator.ts';

@@ -107,7 +107,7 @@ describe('measured availability under fail/repair (seed 04.3.4)', () => {
 describe('hybrid: a paused, cut-off leader cannot renew leases (quorum freshness)', () => {
   it('after resuming it withholds acks instead of handing out its stale assignment', async () => {
     const { ClusterHarness, bootCluster, defaultWorkloads } = await import('../../src/scenarios/cluster-scenario.ts');
-    const { HybridMasterNode, WorkerNode } = await import('../../src/scheduler/sim.ts');
+    const { HybridMasterNode, WorkerNode } = await import('../../src/scenarios/cluster-hosts.ts');
     const h = new ClusterHarness({ topology: 'hybrid', seed: 7, workers: 3, masters: 3 });
     h.sim.addInvariant('cluster safety', () => h.violation());
     bootCluster(h, defaultWorkloads(3));

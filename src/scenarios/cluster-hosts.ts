@@ -17,15 +17,15 @@ import type { MemoryStorage } from '../consensus/raft/storage.ts';
 import type { ConfState, Entry, Message } from '../consensus/raft/types.ts';
 import type { SwimConfig } from '../membership/swim/config.ts';
 import { type SwimSimMsg, SwimSimNode } from '../membership/swim/sim.ts';
-import type { RaftChecker } from '../scenarios/raft-kv.ts';
-import { recoverStorage, WAL_FILE, walEntriesRecord, walHardStateRecord } from '../scenarios/raft-wal.ts';
+import type { RaftChecker } from './raft-kv.ts';
+import { recoverStorage, WAL_FILE, walEntriesRecord, walHardStateRecord } from './raft-wal.ts';
 import type { SimContext, SimNode } from '../sim/types.ts';
-import { MasterCore } from './master.ts';
-import type { WorkerMsg } from './messages.ts';
-import { type DocEntry, PeerCore } from './peer.ts';
-import { ClusterState, type ClusterStateJson, changeToCommand, type StateCommand } from './state.ts';
-import { type Capacity, type DesiredChange, type SchedulerConfig, type TaskId, validateChange } from './types.ts';
-import { WorkerCore } from './worker.ts';
+import { MasterCore } from '../scheduler/master.ts';
+import type { WorkerMsg } from '../scheduler/messages.ts';
+import { type DocEntry, PeerCore } from '../scheduler/peer.ts';
+import { ClusterState, type ClusterStateJson, changeToCommand, type StateCommand } from '../scheduler/state.ts';
+import { type Capacity, type DesiredChange, type SchedulerConfig, type TaskId, validateChange } from '../scheduler/types.ts';
+import { WorkerCore } from '../scheduler/worker.ts';
 
 export type ClusterMsg =
   | WorkerMsg
