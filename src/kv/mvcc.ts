@@ -261,6 +261,19 @@ export class MvccStore {
     for (const k of this.sortedKeys) yield* this.versions.get(k) as KeyVersion[];
   }
 
+  /**
+   * Every held version as a new array (references; versions are immutable): a view for a
+   * snapshot that later writes and compactions do not change.
+   */
+  versionsView(): KeyVersion[] {
+    const out: KeyVersion[] = [];
+    for (const k of this.sortedKeys) {
+      const list = this.versions.get(k) as KeyVersion[];
+      for (let i = 0; i < list.length; i++) out.push(list[i] as KeyVersion);
+    }
+    return out;
+  }
+
   /** Replaces the whole state (snapshot restore). Versions must be grouped by key, main-ordered. */
   load(revision: number, compactRevision: number, versions: readonly KeyVersion[]): void {
     assert(this.txnMain === 0, 'mvcc: load inside a write transaction');
