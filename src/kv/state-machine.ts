@@ -32,7 +32,7 @@ import { KvError } from './errors.ts';
 import { type Lease, Lessor } from './lessor.ts';
 import { inRange, type KeyRange, type KeyVersion, MvccStore, toKeyValue } from './mvcc.ts';
 import { type Session, SessionTable } from './sessions.ts';
-import { decodeBinaryBody, SNAPSHOT_FORMAT_BINARY, SNAPSHOT_HEADER_BYTES, SNAPSHOT_MAGIC, SnapshotBuilder } from './snapshot.ts';
+import { decodeBinaryBody, SNAPSHOT_HEADER_BYTES, SNAPSHOT_MAGIC, SnapshotBuilder } from './snapshot.ts';
 import type {
   Compare,
   DeleteRangeRequest,
@@ -512,9 +512,9 @@ export class KvStateMachine {
     try {
       // Format 2 (binary) starts with its format byte; format 1 (tagged JSON) with '{'.
       parsed =
-        body[0] === SNAPSHOT_FORMAT_BINARY
-          ? decodeBinaryBody(body)
-          : parseSnapshotBody(fromTaggedJson(new TextDecoder('utf-8', { fatal: true }).decode(body)));
+        body[0] === 0x7b
+          ? parseSnapshotBody(fromTaggedJson(new TextDecoder('utf-8', { fatal: true }).decode(body)))
+          : decodeBinaryBody(body);
     } catch (err) {
       throw new CorruptionError(where, SNAPSHOT_HEADER_BYTES, `body does not parse: ${err instanceof Error ? err.message : String(err)}`);
     }
