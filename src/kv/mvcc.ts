@@ -78,7 +78,13 @@ export class MvccStore {
   /** Revisions below this one have been compacted (0: never). */
   compactRevision = 0;
   private sortedKeys: string[] = [];
-  private readonly versions = new Map<string, KeyVersion[]>();
+  private versions = new Map<string, KeyVersion[]>();
+  /** Versions held (every key's list together). */
+  private heldCount = 0;
+  /** Open views (see `openView`): writes and compactions keep their state intact. */
+  private readonly views = new Set<MvccView>();
+  /** True while an open view holds `sortedKeys`: the next key insertion copies it first. */
+  private sortedKeysShared = false;
   /** Every version with main >= compactRevision, in (main, sub) order. */
   private log: KeyVersion[] = [];
   /** Main revision of the open write transaction, 0 when none. */
@@ -186,9 +192,15 @@ export class MvccStore {
     if (list === undefined) {
       list = [];
       this.versions.set(v.key, list);
+      if (this.sortedKeysShared) {
+        this.sortedKeys = this.sortedKeys.slice();
+        this.sortedKeysShared = false;
+      }
       this.sortedKeys.splice(this.lowerBound(v.key), 0, v.key);
     }
+    // Lists only grow at the end with newer revisions, which open views skip.
     list.push(v);
+    this.heldCount++;
     this.log.push(v);
   }
 
@@ -218,13 +230,25 @@ export class MvccStore {
       if (i < 0) continue;
       const keepFrom = (list[i] as KeyVersion).tombstone ? i + 1 : i;
       if (keepFrom === 0) continue;
+      this.heldCount -= keepFrom;
+      if (this.views.size > 0) {
+        // Copy on write: open views keep reading the list as it was.
+        for (const view of this.views) if (!view.preimages.has(key)) view.preimages.set(key, list);
+        if (keepFrom === list.length) this.versions.delete(key);
+        else this.versions.set(key, list.slice(keepFrom));
+        if (keepFrom === list.length) emptied = true;
+        continue;
+      }
       list.splice(0, keepFrom);
       if (list.length === 0) {
         this.versions.delete(key);
         emptied = true;
       }
     }
-    if (emptied) this.sortedKeys = this.sortedKeys.filter((k) => this.versions.has(k));
+    if (emptied) {
+      this.sortedKeys = this.sortedKeys.filter((k) => this.versions.has(k));
+      this.sortedKeysShared = false;
+    }
     let cut = 0;
     while (cut < this.log.length && (this.log[cut] as KeyVersion).main < rev) cut++;
     this.log = this.log.slice(cut);
@@ -262,16 +286,16 @@ export class MvccStore {
   }
 
   /**
-   * Every held version as a new array (references; versions are immutable): a view for a
-   * snapshot that later writes and compactions do not change.
+   * An immutable view of every held version as of now, in O(1): later writes append newer
+   * versions (which the view skips), a new key copies the key array once, and a compaction
+   * replaces the lists it shortens instead of changing them, leaving the old list to the view.
+   * `release()` the view when done (an open view makes compactions copy).
    */
-  versionsView(): KeyVersion[] {
-    const out: KeyVersion[] = [];
-    for (const k of this.sortedKeys) {
-      const list = this.versions.get(k) as KeyVersion[];
-      for (let i = 0; i < list.length; i++) out.push(list[i] as KeyVersion);
-    }
-    return out;
+  openView(): MvccView {
+    const view = new MvccView(this.revision, this.heldCount, this.sortedKeys, this.versions, () => this.views.delete(view));
+    this.sortedKeysShared = true;
+    this.views.add(view);
+    return view;
   }
 
   /** Replaces the whole state (snapshot restore). Versions must be grouped by key, main-ordered. */
@@ -279,7 +303,10 @@ export class MvccStore {
     assert(this.txnMain === 0, 'mvcc: load inside a write transaction');
     this.revision = revision;
     this.compactRevision = compactRevision;
-    this.versions.clear();
+    // New structures: open views keep the old ones, which nothing changes any more.
+    this.views.clear();
+    this.versions = new Map();
+    this.heldCount = versions.length;
     for (const v of versions) {
       let list = this.versions.get(v.key);
       if (list === undefined) {
@@ -289,6 +316,29 @@ export class MvccStore {
       list.push(v);
     }
     this.sortedKeys = [...this.versions.keys()].sort();
+    this.sortedKeysShared = false;
     this.log = versions.filter((v) => v.main >= compactRevision).sort((a, b) => a.main - b.main || a.sub - b.sub);
+  }
+}
+
+/** A point-in-time view of an MvccStore's versions (see `MvccStore.openView`). */
+export class MvccView {
+  /** Lists a compaction replaced after the view opened, as they were. */
+  readonly preimages = new Map<string, KeyVersion[]>();
+
+  constructor(
+    /** Versions with a main revision above this one were written after the view opened. */
+    readonly revision: number,
+    /** Versions in the view. */
+    readonly count: number,
+    /** Keys in the view, ascending. */
+    readonly keys: readonly string[],
+    private readonly versions: ReadonlyMap<string, KeyVersion[]>,
+    readonly release: () => void,
+  ) {}
+
+  /** The versions of `key` (a key of the view), main-ordered; may end with newer ones to skip. */
+  list(key: string): readonly KeyVersion[] {
+    return this.preimages.get(key) ?? this.versions.get(key) ?? [];
   }
 }

@@ -222,13 +222,12 @@ function openEnvelope(data: Uint8Array): { kind: number; id: string; body: Uint8
   return { kind: data[0] as number, id: dec.decode(data.subarray(3, 3 + n)), body: data.subarray(3 + n) };
 }
 
-/** Node snapshot data: u32 length | members JSON | KV state machine snapshot. */
-function encodeNodeSnapshot(members: Map<NodeId, MemberInfo>, kv: Uint8Array): Uint8Array {
+/** Node snapshot data: u32 length | members JSON | KV state machine snapshot. This is the part before the KV snapshot. */
+function nodeSnapshotPrefix(members: Map<NodeId, MemberInfo>): Uint8Array {
   const meta = enc.encode(JSON.stringify({ members: [...members.values()] }));
-  const out = new Uint8Array(4 + meta.length + kv.length);
+  const out = new Uint8Array(4 + meta.length);
   new DataView(out.buffer).setUint32(0, meta.length);
   out.set(meta, 4);
-  out.set(kv, 4 + meta.length);
   return out;
 }
 
@@ -671,7 +670,7 @@ export class KvNode {
 
   /**
    * Takes a snapshot at the applied index without stopping the node: the state machine's view
-   * is captured now (a copy of references), then encoded `snapshotStepVersions` versions per
+   * is captured now (copy on write, O(1) for the history), then encoded `snapshotStepVersions` versions per
    * event-loop turn while entries keep being applied and requests served.
    */
   private maybeSnapshot(): void {
@@ -683,7 +682,7 @@ export class KvNode {
     const cs = this.raft.confState();
     const members = new Map(this.members);
     const started = performance.now();
-    const builder = this.kv.beginSnapshot();
+    const builder = this.kv.beginSnapshot(nodeSnapshotPrefix(members));
     let longestStepMs = performance.now() - started;
     void (async () => {
       try {
@@ -696,7 +695,7 @@ export class KvNode {
           if (this.stopped) return;
         }
         const t0 = performance.now();
-        const data = encodeNodeSnapshot(members, builder.finish());
+        const data = builder.finish();
         longestStepMs = Math.max(longestStepMs, performance.now() - t0);
         const buildMs = Math.round(performance.now() - started);
         // A snapshot from the leader installed meanwhile is newer: this one is not needed.
@@ -729,7 +728,11 @@ export class KvNode {
   async hashKv(): Promise<{ hash: string; revision: number; compactRevision: number }> {
     const st = this.kv.status();
     const b = this.kv.beginKvHash();
-    while (!b.step(this.opts.snapshotStepVersions)) await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (!b.step(this.opts.snapshotStepVersions)) await new Promise<void>((resolve) => setImmediate(resolve));
+    } finally {
+      b.close();
+    }
     return { hash: Buffer.from(b.finish().subarray(8, 40)).toString('hex'), revision: st.revision, compactRevision: st.compactRevision };
   }
 

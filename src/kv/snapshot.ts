@@ -4,9 +4,9 @@
  * applying entries (the idea of etcd's backend snapshot, which reads a consistent bbolt view
  * without stopping the apply loop).
  *
- * The builder captures an immutable view when it starts: the list of every held version (the
- * version objects are never changed once written, so the list of references is enough), and
- * copies of the scalars, leases and client sessions. Later writes and compactions change the
+ * The builder captures an immutable view when it starts, in O(1) for the history: an MvccView
+ * (copy on write in the store; version objects never change once written), and copies of the
+ * scalars, leases and client sessions. Later writes and compactions change the
  * store, not the view; `step(n)` encodes the next `n` versions and feeds them to the SHA-256;
  * `finish()` assembles "CKKVSNAP", the digest and the body. Equal states give equal bytes.
  *
@@ -22,7 +22,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { assert } from '../core/assert.ts';
-import type { KeyVersion } from './mvcc.ts';
+import type { KeyVersion, MvccView } from './mvcc.ts';
 
 export const SNAPSHOT_MAGIC = 'CKKVSNAP';
 export const SNAPSHOT_HEADER_BYTES = 8 + 32;
@@ -34,8 +34,8 @@ export interface SnapshotView {
   revision: number;
   compactRevision: number;
   nextLeaseId: number;
-  /** Every held version, grouped by key in key order, main-ordered within a key. */
-  versions: readonly KeyVersion[];
+  /** Every held version (grouped by key in key order, main-ordered within a key), as of the view's revision. */
+  history: MvccView;
   leases: readonly (readonly [number, number, number])[];
   sessions: readonly (readonly [string, number, string])[];
 }
@@ -113,16 +113,9 @@ class ChunkWriter {
     return this.total + this.pos;
   }
 
-  concat(header: Uint8Array): Uint8Array {
-    this.flush();
-    const out = Buffer.allocUnsafe(header.length + this.total);
-    out.set(header, 0);
-    let at = header.length;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  /** The chunks written (after `flush()`), and their total length. */
+  written(): { chunks: readonly Buffer[]; total: number } {
+    return { chunks: this.chunks, total: this.total };
   }
 }
 
@@ -130,43 +123,80 @@ class ChunkWriter {
 export class SnapshotBuilder {
   private readonly hash = createHash('sha256');
   private readonly w = new ChunkWriter(this.hash);
-  private next = 0;
+  private keyIndex = 0;
+  private inKey = 0;
+  private written = 0;
+  private encoded = false;
   private done = false;
+  /** The output, allocated once every part is encoded, and filled chunk by chunk. */
+  private out: Uint8Array | undefined;
+  private outAt = 0;
+  private chunkIndex = 0;
 
-  constructor(private readonly view: SnapshotView) {
+  /** `prefix`: bytes to put before the snapshot in the same buffer (a host's own framing). */
+  constructor(
+    private readonly view: SnapshotView,
+    private readonly prefix: Uint8Array = new Uint8Array(0),
+  ) {
     const w = this.w;
     w.u8(SNAPSHOT_FORMAT_BINARY);
     w.uvarint(view.appliedIndex);
     w.uvarint(view.revision);
     w.uvarint(view.compactRevision);
     w.uvarint(view.nextLeaseId);
-    w.uvarint(view.versions.length);
+    w.uvarint(view.history.count);
   }
 
   /** Versions in the snapshot. */
   get versionCount(): number {
-    return this.view.versions.length;
+    return this.view.history.count;
   }
 
-  /** Encodes up to `maxVersions` more versions; returns true when every part is encoded. */
+  /** Lets go of the view without finishing (`finish()` does it too). */
+  close(): void {
+    this.view.history.release();
+  }
+
+  /**
+   * Encodes up to `maxVersions` more versions, or, once all are encoded, copies up to
+   * `maxVersions` x 256 bytes (at least 1 MiB) into the output; returns true when the output
+   * is complete.
+   */
   step(maxVersions: number): boolean {
     if (this.done) return true;
+    if (this.encoded) return this.assemble(Math.max(CHUNK_BYTES, maxVersions * 256));
     const w = this.w;
-    const vs = this.view.versions;
-    const end = Math.min(vs.length, this.next + Math.max(1, maxVersions));
-    for (let i = this.next; i < end; i++) {
-      const v = vs[i] as KeyVersion;
-      w.latin1(v.key);
-      w.uvarint(v.main);
-      w.uvarint(v.sub);
-      w.uvarint(v.create);
-      w.uvarint(v.version);
-      w.uvarint(v.lease);
-      w.u8(v.tombstone ? 1 : 0);
-      w.bytes(v.value);
+    const h = this.view.history;
+    let budget = Math.max(1, maxVersions);
+    while (budget > 0 && this.keyIndex < h.keys.length) {
+      const list = h.list(h.keys[this.keyIndex] as string);
+      let i = this.inKey;
+      for (; i < list.length && budget > 0; i++) {
+        const v = list[i] as KeyVersion;
+        if (v.main > h.revision) {
+          i = list.length;
+          break;
+        }
+        w.latin1(v.key);
+        w.uvarint(v.main);
+        w.uvarint(v.sub);
+        w.uvarint(v.create);
+        w.uvarint(v.version);
+        w.uvarint(v.lease);
+        w.u8(v.tombstone ? 1 : 0);
+        w.bytes(v.value);
+        budget--;
+        this.written++;
+      }
+      if (i >= list.length) {
+        this.keyIndex++;
+        this.inKey = 0;
+      } else {
+        this.inKey = i;
+      }
     }
-    this.next = end;
-    if (end < vs.length) return false;
+    if (this.keyIndex < h.keys.length) return false;
+    assert(this.written === h.count, `snapshot: wrote ${this.written} versions, the view holds ${h.count}`);
     w.uvarint(this.view.leases.length);
     for (const [id, ttlSec, expiryMs] of this.view.leases) {
       w.f64(id);
@@ -179,18 +209,39 @@ export class SnapshotBuilder {
       w.uvarint(seq);
       w.utf8(result);
     }
+    this.encoded = true;
+    this.w.flush();
+    this.view.history.release();
+    const { total } = this.w.written();
+    const pre = this.prefix.length;
+    const out = new Uint8Array(pre + SNAPSHOT_HEADER_BYTES + total);
+    out.set(this.prefix, 0);
+    out.set(Buffer.from(SNAPSHOT_MAGIC, 'latin1'), pre);
+    out.set(this.hash.digest(), pre + 8);
+    this.out = out;
+    this.outAt = pre + SNAPSHOT_HEADER_BYTES;
+    return false;
+  }
+
+  private assemble(maxBytes: number): boolean {
+    const out = this.out as Uint8Array;
+    const { chunks } = this.w.written();
+    let copied = 0;
+    while (this.chunkIndex < chunks.length && copied < maxBytes) {
+      const c = chunks[this.chunkIndex++] as Buffer;
+      out.set(c, this.outAt);
+      this.outAt += c.length;
+      copied += c.length;
+    }
+    if (this.chunkIndex < chunks.length) return false;
     this.done = true;
     return true;
   }
 
-  /** The snapshot bytes; every part must have been encoded (`step` returned true). */
+  /** The snapshot bytes (after the prefix); `step` must have returned true. */
   finish(): Uint8Array {
-    assert(this.done, 'snapshot: finish() before every version was encoded');
-    this.w.flush();
-    const header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
-    header.set(Buffer.from(SNAPSHOT_MAGIC, 'latin1'), 0);
-    header.set(this.hash.digest(), 8);
-    return this.w.concat(header);
+    assert(this.done, 'snapshot: finish() before step() returned true');
+    return this.out as Uint8Array;
   }
 }
 

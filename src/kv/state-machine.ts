@@ -453,25 +453,30 @@ export class KvStateMachine {
    */
   snapshot(): Uint8Array {
     const b = this.beginSnapshot();
-    b.step(Number.POSITIVE_INFINITY);
+    while (!b.step(Number.POSITIVE_INFINITY));
     return b.finish();
   }
 
   /**
-   * Starts a snapshot of the current state (a cheap copy of references, O(versions)): the
-   * builder's `step(n)` encodes n more versions, `finish()` gives the same bytes `snapshot()`
-   * would have given now, whatever is applied in between.
+   * Starts a snapshot of the current state (copy on write: O(1) for the history, a copy of
+   * leases and sessions): the
+   * builder's `step(n)` encodes n more versions (then copies the output in pieces), and
+   * `finish()` gives the bytes `snapshot()` would have given now, whatever is applied in
+   * between. `prefix` goes before them in the same buffer.
    */
-  beginSnapshot(): SnapshotBuilder {
-    return new SnapshotBuilder({
+  beginSnapshot(prefix?: Uint8Array): SnapshotBuilder {
+    return new SnapshotBuilder(
+      {
       appliedIndex: this.appliedIndexValue,
       revision: this.store.revision,
       compactRevision: this.store.compactRevision,
       nextLeaseId: this.lessor.nextId,
-      versions: this.store.versionsView(),
+      history: this.store.openView(),
       leases: this.lessor.all().map((l) => [l.id, l.ttlSec, l.expiryMs] as const),
       sessions: this.sessions.entries().map(([id, s]) => [id, s.seq, s.result] as const),
-    });
+      },
+      prefix,
+    );
   }
 
   /**
@@ -485,7 +490,7 @@ export class KvStateMachine {
       revision: this.store.revision,
       compactRevision: this.store.compactRevision,
       nextLeaseId: 0,
-      versions: this.store.versionsView(),
+      history: this.store.openView(),
       leases: [],
       sessions: [],
     });

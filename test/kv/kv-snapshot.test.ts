@@ -113,7 +113,7 @@ describe('kv: binary snapshots built in steps', () => {
     c.apply({ command: { type: 'put', request: { key: b('k'), value: b('v') } } }, 9);
     const hash = (sm: KvStateMachine) => {
       const h = sm.beginKvHash();
-      h.step(Number.POSITIVE_INFINITY);
+      while (!h.step(Number.POSITIVE_INFINITY));
       return Buffer.from(h.finish().subarray(8, 40)).toString('hex');
     };
     assert.equal(hash(a), hash(c));
