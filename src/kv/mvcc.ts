@@ -10,8 +10,8 @@
  * their version list; a revision-ordered change log (versions at or after the compact revision)
  * serves watchers.
  *
- * Leaves out: a B-tree (the sorted array makes a new key O(keys) to insert, fine up to ~10^6
- * keys), disk storage (the whole state is snapshotted to bytes instead), quotas on history size
+ * Leaves out: a B-tree (new keys wait in an unsorted list merged into the sorted array at the
+ * next ordered read, so a scan after each new key costs O(keys); fine up to ~10^6 keys), disk storage (the whole state is snapshotted to bytes instead), quotas on history size
  * (compaction bounds it; an operator or the host schedules it).
  */
 import { assert } from '../core/assert.ts';
@@ -83,8 +83,13 @@ export class MvccStore {
   private heldCount = 0;
   /** Open views (see `openView`): writes and compactions keep their state intact. */
   private readonly views = new Set<MvccView>();
-  /** True while an open view holds `sortedKeys`: the next key insertion copies it first. */
-  private sortedKeysShared = false;
+  /**
+   * Keys added since `sortedKeys` was last merged, unsorted. A new key costs O(1); the next
+   * ordered use (a range scan, a compaction, a view) sorts these and merges them in one
+   * O(keys) pass into a new array (so an open view's array is never changed). Inserting each
+   * new key into the sorted array instead cost O(keys) per write.
+   */
+  private pendingKeys: string[] = [];
   /** Every version with main >= compactRevision, in (main, sub) order. */
   private log: KeyVersion[] = [];
   /** Main revision of the open write transaction, 0 when none. */
@@ -142,7 +147,7 @@ export class MvccStore {
       if (this.versions.has(r.start)) yield r.start;
       return;
     }
-    const keys = this.sortedKeys;
+    const keys = this.orderedKeys();
     let i = this.lowerBound(r.start);
     for (; i < keys.length; i++) {
       const k = keys[i] as string;
@@ -192,16 +197,40 @@ export class MvccStore {
     if (list === undefined) {
       list = [];
       this.versions.set(v.key, list);
-      if (this.sortedKeysShared) {
-        this.sortedKeys = this.sortedKeys.slice();
-        this.sortedKeysShared = false;
-      }
-      this.sortedKeys.splice(this.lowerBound(v.key), 0, v.key);
+      this.pendingKeys.push(v.key);
     }
     // Lists only grow at the end with newer revisions, which open views skip.
     list.push(v);
     this.heldCount++;
     this.log.push(v);
+  }
+
+  /** `sortedKeys` with the pending keys merged in. */
+  private orderedKeys(): string[] {
+    const pending = this.pendingKeys;
+    if (pending.length === 0) return this.sortedKeys;
+    pending.sort();
+    const old = this.sortedKeys;
+    const out: string[] = new Array(old.length + pending.length);
+    let i = 0;
+    let j = 0;
+    let o = 0;
+    while (i < old.length && j < pending.length) {
+      const a = old[i] as string;
+      const b = pending[j] as string;
+      if (a < b) {
+        out[o++] = a;
+        i++;
+      } else {
+        out[o++] = b;
+        j++;
+      }
+    }
+    while (i < old.length) out[o++] = old[i++] as string;
+    while (j < pending.length) out[o++] = pending[j++] as string;
+    this.sortedKeys = out;
+    this.pendingKeys = [];
+    return out;
   }
 
   private lowerBound(key: string): number {
@@ -246,8 +275,7 @@ export class MvccStore {
       }
     }
     if (emptied) {
-      this.sortedKeys = this.sortedKeys.filter((k) => this.versions.has(k));
-      this.sortedKeysShared = false;
+      this.sortedKeys = this.orderedKeys().filter((k) => this.versions.has(k));
     }
     let cut = 0;
     while (cut < this.log.length && (this.log[cut] as KeyVersion).main < rev) cut++;
@@ -277,23 +305,22 @@ export class MvccStore {
 
   /** Keys held (including tombstoned, not yet compacted). */
   get keysHeld(): number {
-    return this.sortedKeys.length;
+    return this.sortedKeys.length + this.pendingKeys.length;
   }
 
   /** Every held version, key by key in key order (for snapshots). */
   *allVersions(): Generator<KeyVersion> {
-    for (const k of this.sortedKeys) yield* this.versions.get(k) as KeyVersion[];
+    for (const k of this.orderedKeys()) yield* this.versions.get(k) as KeyVersion[];
   }
 
   /**
    * An immutable view of every held version as of now, in O(1): later writes append newer
-   * versions (which the view skips), a new key copies the key array once, and a compaction
+   * versions (which the view skips), new keys wait outside the key array, and a compaction
    * replaces the lists it shortens instead of changing them, leaving the old list to the view.
    * `release()` the view when done (an open view makes compactions copy).
    */
   openView(): MvccView {
-    const view = new MvccView(this.revision, this.heldCount, this.sortedKeys, this.versions, () => this.views.delete(view));
-    this.sortedKeysShared = true;
+    const view = new MvccView(this.revision, this.heldCount, this.orderedKeys(), this.versions, () => this.views.delete(view));
     this.views.add(view);
     return view;
   }
@@ -316,7 +343,7 @@ export class MvccStore {
       list.push(v);
     }
     this.sortedKeys = [...this.versions.keys()].sort();
-    this.sortedKeysShared = false;
+    this.pendingKeys = [];
     this.log = versions.filter((v) => v.main >= compactRevision).sort((a, b) => a.main - b.main || a.sub - b.sub);
   }
 }
