@@ -254,7 +254,18 @@ export class MvccStore {
     if (rev <= this.compactRevision) throw new KvError('compacted', `revision ${rev} has already been compacted (compact revision ${this.compactRevision})`);
     if (rev > this.revision) throw new KvError('future-revision', `cannot compact at revision ${rev}: the store's revision is ${this.revision}`);
     let emptied = false;
-    for (const [key, list] of this.versions) {
+    // Only keys changed since the last compaction can have versions to drop (every other key
+    // holds just its live version): they are the keys of the change log up to `rev`, so a
+    // compaction costs O(changes since the last one), not O(keys).
+    const touched = new Set<string>();
+    for (let j = 0; j < this.log.length; j++) {
+      const v = this.log[j] as KeyVersion;
+      if (v.main > rev) break;
+      touched.add(v.key);
+    }
+    for (const key of touched) {
+      const list = this.versions.get(key);
+      if (list === undefined) continue;
       const i = lastAtOrBefore(list, rev);
       if (i < 0) continue;
       const keepFrom = (list[i] as KeyVersion).tombstone ? i + 1 : i;
