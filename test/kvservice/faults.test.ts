@@ -104,12 +104,15 @@ describe('kv service under faults (real processes, SIGKILL, damaged WAL)', () =>
       );
       const first = hs[0];
       if (first === undefined || Number(first.compact_revision) === 0) return undefined;
+      // Once the writes stop, the leader's next check (every 500 ms) compacts to within a tenth
+      // of the retention of `revision - 100`.
+      if (Number(first.hash_revision) - Number(first.compact_revision) > 100 + 10) return undefined;
       const same = hs.every((h) => h.hash === first.hash && h.hash_revision === first.hash_revision && h.compact_revision === first.compact_revision);
       return same ? first : undefined;
     });
     const compactRev = Number(agreed.compact_revision);
     const rev = Number(agreed.hash_revision);
-    assert.ok(compactRev > 1 && rev - compactRev >= 100 && rev - compactRev < 100 + 10 + 20, `compacted at ${compactRev} with revision ${rev} and retention 100`);
+    assert.ok(compactRev > 1 && rev - compactRev >= 100, `compacted at ${compactRev} with revision ${rev}: never more than the retention of 100`);
     for (const n of c.nodes) {
       assert.equal((await status(n)).compactRevision, String(compactRev), `${n.name} status`);
       // History below the compact revision is gone on every replica (serializable: this replica's own state).
