@@ -2,7 +2,7 @@
  * The client HTTP API of a KV node, shaped like etcd's v3 JSON gateway (see gateway.ts for the
  * bodies): POST /v3/kv/{put,range,deleterange,txn}, /v3/lease/{grant,revoke,keepalive,timetolive},
  * /v3/watch (a stream of newline-delimited JSON objects `{"result": ...}`, as etcd's gateway),
- * /v3/cluster/member/{list,add,remove,promote}, /v3/maintenance/status; GET /health and
+ * /v3/cluster/member/{list,add,remove,promote}, /v3/maintenance/{status,hashkv}; GET /health and
  * GET /metrics (Prometheus text format, prom-client).
  *
  * Every node serves every call: a follower hands writes to the leader through Raft's proposal
@@ -528,6 +528,14 @@ const ROUTES = new Map<string, Route>([
     },
   ],
   [
+    '/v3/maintenance/hashkv',
+    async (s, f) => {
+      f.done();
+      const h = await s.node.hashKv();
+      return { header: { ...s.headerFor(h.revision) }, hash: h.hash, hash_revision: String(h.revision), compact_revision: String(h.compactRevision) };
+    },
+  ],
+  [
     '/v3/maintenance/status',
     async (s, f) => {
       f.done();
@@ -543,6 +551,7 @@ const ROUTES = new Map<string, Route>([
         raftIndex: String(st.commit),
         raftTerm: String(st.term),
         raftAppliedIndex: String(st.applied),
+        compactRevision: String(st.compactRevision),
         isLearner: st.isLearner,
         members: s.node.memberList().map((m) => m.info.name),
         errors: st.removed ? ['this member has been removed from the cluster'] : [],

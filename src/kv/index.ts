@@ -8,6 +8,7 @@ export { decodeEntry, decodeResult, encodeEntry, encodeResult } from './codec.ts
 export { KvError, unwrap as unwrapKvResult } from './errors.ts';
 export type { KvConfig, KvStatus } from './state-machine.ts';
 export { KV_DEFAULTS, KvStateMachine } from './state-machine.ts';
+export type { SnapshotBuilder as KvSnapshotBuilder } from './snapshot.ts';
 export type {
   ClientTag as KvClientTag,
   CompactionResponse,

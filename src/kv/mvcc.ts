@@ -10,8 +10,8 @@
  * their version list; a revision-ordered change log (versions at or after the compact revision)
  * serves watchers.
  *
- * Leaves out: a B-tree (the sorted array makes a new key O(keys) to insert, fine up to ~10^6
- * keys), disk storage (the whole state is snapshotted to bytes instead), quotas on history size
+ * Leaves out: a B-tree (new keys wait in an unsorted list merged into the sorted array at the
+ * next ordered read, so a scan after each new key costs O(keys); fine up to ~10^6 keys), disk storage (the whole state is snapshotted to bytes instead), quotas on history size
  * (compaction bounds it; an operator or the host schedules it).
  */
 import { assert } from '../core/assert.ts';
@@ -78,7 +78,18 @@ export class MvccStore {
   /** Revisions below this one have been compacted (0: never). */
   compactRevision = 0;
   private sortedKeys: string[] = [];
-  private readonly versions = new Map<string, KeyVersion[]>();
+  private versions = new Map<string, KeyVersion[]>();
+  /** Versions held (every key's list together). */
+  private heldCount = 0;
+  /** Open views (see `openView`): writes and compactions keep their state intact. */
+  private readonly views = new Set<MvccView>();
+  /**
+   * Keys added since `sortedKeys` was last merged, unsorted. A new key costs O(1); the next
+   * ordered use (a range scan, a compaction, a view) sorts these and merges them in one
+   * O(keys) pass into a new array (so an open view's array is never changed). Inserting each
+   * new key into the sorted array instead cost O(keys) per write.
+   */
+  private pendingKeys: string[] = [];
   /** Every version with main >= compactRevision, in (main, sub) order. */
   private log: KeyVersion[] = [];
   /** Main revision of the open write transaction, 0 when none. */
@@ -136,7 +147,7 @@ export class MvccStore {
       if (this.versions.has(r.start)) yield r.start;
       return;
     }
-    const keys = this.sortedKeys;
+    const keys = this.orderedKeys();
     let i = this.lowerBound(r.start);
     for (; i < keys.length; i++) {
       const k = keys[i] as string;
@@ -186,10 +197,40 @@ export class MvccStore {
     if (list === undefined) {
       list = [];
       this.versions.set(v.key, list);
-      this.sortedKeys.splice(this.lowerBound(v.key), 0, v.key);
+      this.pendingKeys.push(v.key);
     }
+    // Lists only grow at the end with newer revisions, which open views skip.
     list.push(v);
+    this.heldCount++;
     this.log.push(v);
+  }
+
+  /** `sortedKeys` with the pending keys merged in. */
+  private orderedKeys(): string[] {
+    const pending = this.pendingKeys;
+    if (pending.length === 0) return this.sortedKeys;
+    pending.sort();
+    const old = this.sortedKeys;
+    const out: string[] = new Array(old.length + pending.length);
+    let i = 0;
+    let j = 0;
+    let o = 0;
+    while (i < old.length && j < pending.length) {
+      const a = old[i] as string;
+      const b = pending[j] as string;
+      if (a < b) {
+        out[o++] = a;
+        i++;
+      } else {
+        out[o++] = b;
+        j++;
+      }
+    }
+    while (i < old.length) out[o++] = old[i++] as string;
+    while (j < pending.length) out[o++] = pending[j++] as string;
+    this.sortedKeys = out;
+    this.pendingKeys = [];
+    return out;
   }
 
   private lowerBound(key: string): number {
@@ -213,18 +254,40 @@ export class MvccStore {
     if (rev <= this.compactRevision) throw new KvError('compacted', `revision ${rev} has already been compacted (compact revision ${this.compactRevision})`);
     if (rev > this.revision) throw new KvError('future-revision', `cannot compact at revision ${rev}: the store's revision is ${this.revision}`);
     let emptied = false;
-    for (const [key, list] of this.versions) {
+    // Only keys changed since the last compaction can have versions to drop (every other key
+    // holds just its live version): they are the keys of the change log up to `rev`, so a
+    // compaction costs O(changes since the last one), not O(keys).
+    const touched = new Set<string>();
+    for (let j = 0; j < this.log.length; j++) {
+      const v = this.log[j] as KeyVersion;
+      if (v.main > rev) break;
+      touched.add(v.key);
+    }
+    for (const key of touched) {
+      const list = this.versions.get(key);
+      if (list === undefined) continue;
       const i = lastAtOrBefore(list, rev);
       if (i < 0) continue;
       const keepFrom = (list[i] as KeyVersion).tombstone ? i + 1 : i;
       if (keepFrom === 0) continue;
+      this.heldCount -= keepFrom;
+      if (this.views.size > 0) {
+        // Copy on write: open views keep reading the list as it was.
+        for (const view of this.views) if (!view.preimages.has(key)) view.preimages.set(key, list);
+        if (keepFrom === list.length) this.versions.delete(key);
+        else this.versions.set(key, list.slice(keepFrom));
+        if (keepFrom === list.length) emptied = true;
+        continue;
+      }
       list.splice(0, keepFrom);
       if (list.length === 0) {
         this.versions.delete(key);
         emptied = true;
       }
     }
-    if (emptied) this.sortedKeys = this.sortedKeys.filter((k) => this.versions.has(k));
+    if (emptied) {
+      this.sortedKeys = this.orderedKeys().filter((k) => this.versions.has(k));
+    }
     let cut = 0;
     while (cut < this.log.length && (this.log[cut] as KeyVersion).main < rev) cut++;
     this.log = this.log.slice(cut);
@@ -253,12 +316,24 @@ export class MvccStore {
 
   /** Keys held (including tombstoned, not yet compacted). */
   get keysHeld(): number {
-    return this.sortedKeys.length;
+    return this.sortedKeys.length + this.pendingKeys.length;
   }
 
   /** Every held version, key by key in key order (for snapshots). */
   *allVersions(): Generator<KeyVersion> {
-    for (const k of this.sortedKeys) yield* this.versions.get(k) as KeyVersion[];
+    for (const k of this.orderedKeys()) yield* this.versions.get(k) as KeyVersion[];
+  }
+
+  /**
+   * An immutable view of every held version as of now, in O(1): later writes append newer
+   * versions (which the view skips), new keys wait outside the key array, and a compaction
+   * replaces the lists it shortens instead of changing them, leaving the old list to the view.
+   * `release()` the view when done (an open view makes compactions copy).
+   */
+  openView(): MvccView {
+    const view = new MvccView(this.revision, this.heldCount, this.orderedKeys(), this.versions, () => this.views.delete(view));
+    this.views.add(view);
+    return view;
   }
 
   /** Replaces the whole state (snapshot restore). Versions must be grouped by key, main-ordered. */
@@ -266,7 +341,10 @@ export class MvccStore {
     assert(this.txnMain === 0, 'mvcc: load inside a write transaction');
     this.revision = revision;
     this.compactRevision = compactRevision;
-    this.versions.clear();
+    // New structures: open views keep the old ones, which nothing changes any more.
+    this.views.clear();
+    this.versions = new Map();
+    this.heldCount = versions.length;
     for (const v of versions) {
       let list = this.versions.get(v.key);
       if (list === undefined) {
@@ -276,6 +354,29 @@ export class MvccStore {
       list.push(v);
     }
     this.sortedKeys = [...this.versions.keys()].sort();
+    this.pendingKeys = [];
     this.log = versions.filter((v) => v.main >= compactRevision).sort((a, b) => a.main - b.main || a.sub - b.sub);
+  }
+}
+
+/** A point-in-time view of an MvccStore's versions (see `MvccStore.openView`). */
+export class MvccView {
+  /** Lists a compaction replaced after the view opened, as they were. */
+  readonly preimages = new Map<string, KeyVersion[]>();
+
+  constructor(
+    /** Versions with a main revision above this one were written after the view opened. */
+    readonly revision: number,
+    /** Versions in the view. */
+    readonly count: number,
+    /** Keys in the view, ascending. */
+    readonly keys: readonly string[],
+    private readonly versions: ReadonlyMap<string, KeyVersion[]>,
+    readonly release: () => void,
+  ) {}
+
+  /** The versions of `key` (a key of the view), main-ordered; may end with newer ones to skip. */
+  list(key: string): readonly KeyVersion[] {
+    return this.preimages.get(key) ?? this.versions.get(key) ?? [];
   }
 }

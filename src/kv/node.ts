@@ -103,6 +103,14 @@ export interface KvNodeOptions {
   snapshotEveryEntries?: number;
   /** Entries kept in memory behind a snapshot for slow followers. Default 5000. */
   compactionLagEntries?: number;
+  /**
+   * Automatic MVCC compaction (etcd's --auto-compaction-mode revision): the leader proposes a
+   * compaction at `revision - autoCompactionRetention` whenever the history has grown by a
+   * tenth of the retention past the last compaction. 0 turns it off. Default 10000 revisions.
+   */
+  autoCompactionRetention?: number;
+  /** Versions encoded per event-loop turn while a snapshot is built. Default 2000. */
+  snapshotStepVersions?: number;
   /** WAL segment size. Default 64 MiB. */
   walSegmentBytes?: number;
   /** A proposal not applied within this fails with an indefinite timeout. Default 5000 ms. */
@@ -219,13 +227,12 @@ function openEnvelope(data: Uint8Array): { kind: number; id: string; body: Uint8
   return { kind: data[0] as number, id: dec.decode(data.subarray(3, 3 + n)), body: data.subarray(3 + n) };
 }
 
-/** Node snapshot data: u32 length | members JSON | KV state machine snapshot. */
-function encodeNodeSnapshot(members: Map<NodeId, MemberInfo>, kv: Uint8Array): Uint8Array {
+/** Node snapshot data: u32 length | members JSON | KV state machine snapshot. This is the part before the KV snapshot. */
+function nodeSnapshotPrefix(members: Map<NodeId, MemberInfo>): Uint8Array {
   const meta = enc.encode(JSON.stringify({ members: [...members.values()] }));
-  const out = new Uint8Array(4 + meta.length + kv.length);
+  const out = new Uint8Array(4 + meta.length);
   new DataView(out.buffer).setUint32(0, meta.length);
   out.set(meta, 4);
-  out.set(kv, 4 + meta.length);
   return out;
 }
 
@@ -287,7 +294,7 @@ export class KvNode {
   private announced = false;
   private wasMember = false;
   /** Observability counters. */
-  readonly counters = { proposals: 0, applied: 0, readRounds: 0, snapshots: 0, snapshotsInstalled: 0, leaderChanges: 0, walBatches: 0, walRecords: 0 };
+  readonly counters = { proposals: 0, applied: 0, readRounds: 0, snapshots: 0, snapshotsInstalled: 0, autoCompactions: 0, leaderChanges: 0, walBatches: 0, walRecords: 0 };
 
   private constructor(opts: KvNodeOptions) {
     this.name = parseNodeId(opts.name, '--name');
@@ -299,6 +306,8 @@ export class KvNode {
       tickMs: 100,
       snapshotEveryEntries: 100_000,
       compactionLagEntries: 5000,
+      autoCompactionRetention: 10_000,
+      snapshotStepVersions: 2000,
       walSegmentBytes: 64 * 1024 * 1024,
       proposalTimeoutMs: 5000,
       leaderWaitMs: 2000,
@@ -309,12 +318,13 @@ export class KvNode {
       logger: silentLogger,
       ...opts,
     };
-    for (const k of ['tickMs', 'snapshotEveryEntries', 'proposalTimeoutMs', 'leaderWaitMs', 'readTimeoutMs', 'leaseCheckMs', 'pendingProposalsMax', 'pendingReadsMax'] as const) {
+    for (const k of ['tickMs', 'snapshotEveryEntries', 'snapshotStepVersions', 'proposalTimeoutMs', 'leaderWaitMs', 'readTimeoutMs', 'leaseCheckMs', 'pendingProposalsMax', 'pendingReadsMax'] as const) {
       const v = this.opts[k];
       if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${k} must be a positive integer, got ${v}`);
     }
-    if (!Number.isSafeInteger(this.opts.compactionLagEntries) || this.opts.compactionLagEntries < 0) {
-      throw new ConfigError(`compactionLagEntries must be a non-negative integer, got ${this.opts.compactionLagEntries}`);
+    for (const k of ['compactionLagEntries', 'autoCompactionRetention'] as const) {
+      const v = this.opts[k];
+      if (!Number.isSafeInteger(v) || v < 0) throw new ConfigError(`${k} must be a non-negative integer, got ${v}`);
     }
     this.log = this.opts.logger;
     this.kv = new KvStateMachine(opts.kv);
@@ -431,7 +441,10 @@ export class KvNode {
       throw err;
     }
     this.tickTimer = setInterval(() => this.onTick(), this.opts.tickMs);
-    this.leaseTimer = setInterval(() => this.checkLeases(), this.opts.leaseCheckMs);
+    this.leaseTimer = setInterval(() => {
+      this.checkLeases();
+      this.checkAutoCompaction();
+    }, this.opts.leaseCheckMs);
     this.syncConf();
     this.scheduleDrain();
   }
@@ -660,9 +673,8 @@ export class KvNode {
 
   /**
    * Entries before this node's first snapshot: `snapshotEveryEntries` plus an offset of up to
-   * half of it derived from the node name, so members that apply the same log do not all pause
-   * to serialize their state at the same moment (the state machine's snapshot is built
-   * synchronously; a cluster whose members all paused together would stop committing).
+   * half of it derived from the node name, so members that apply the same log do not all build
+   * a snapshot (CPU and memory) at the same moment.
    */
   private snapshotThreshold(): number {
     if (this.snapshotIndex > 0) return this.opts.snapshotEveryEntries;
@@ -670,6 +682,11 @@ export class KvNode {
     return this.opts.snapshotEveryEntries + (spread === 0 ? 0 : Number(BigInt(numericId(this.name)) % BigInt(spread)));
   }
 
+  /**
+   * Takes a snapshot at the applied index without stopping the node: the state machine's view
+   * is captured now (copy on write, O(1) for the history), then encoded `snapshotStepVersions` versions per
+   * event-loop turn while entries keep being applied and requests served.
+   */
   private maybeSnapshot(): void {
     if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.snapshotThreshold()) return;
     const index = this.appliedIndex;
@@ -677,21 +694,40 @@ export class KvNode {
     if (term === undefined) return;
     this.snapshotting = true;
     const cs = this.raft.confState();
+    const members = new Map(this.members);
     const started = performance.now();
-    const data = encodeNodeSnapshot(this.members, this.kv.snapshot());
-    const serializeMs = Math.round(performance.now() - started);
-    this.mem.createSnapshot(index, cs, data);
-    const hs = this.mem.hardState();
+    const builder = this.kv.beginSnapshot(nodeSnapshotPrefix(members));
+    let longestStepMs = performance.now() - started;
     void (async () => {
       try {
+        for (;;) {
+          const t0 = performance.now();
+          const done = builder.step(this.opts.snapshotStepVersions);
+          longestStepMs = Math.max(longestStepMs, performance.now() - t0);
+          if (done) break;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.stopped) return;
+        }
+        const t0 = performance.now();
+        const data = builder.finish();
+        longestStepMs = Math.max(longestStepMs, performance.now() - t0);
+        const buildMs = Math.round(performance.now() - started);
+        // A snapshot from the leader installed meanwhile is newer: this one is not needed.
+        if (this.stopped || index <= this.mem.snapshot().metadata.index) return;
+        this.mem.createSnapshot(index, cs, data);
+        const hs = this.mem.hardState();
         // The hard state file first: the WAL segments about to go may hold the last hard-state record.
         await this.storage.hardState.save(encodeHardState(hs));
         const res = await this.storage.compact({ index, term, meta: encodeConfState(cs) }, data);
         const compactTo = index - this.opts.compactionLagEntries;
         if (compactTo >= this.mem.firstIndex()) this.mem.compact(compactTo);
-        this.snapshotIndex = index;
+        this.snapshotIndex = Math.max(this.snapshotIndex, index);
         this.counters.snapshots++;
-        this.log.info({ index, term, bytes: data.length, serializeMs, removedSegments: res.removedSegments.length }, 'snapshot taken');
+        this.lastSnapshotLongestStepMs = longestStepMs;
+        this.log.info(
+          { index, term, bytes: data.length, versions: builder.versionCount, buildMs, longestStepMs: Math.round(longestStepMs), removedSegments: res.removedSegments.length },
+          'snapshot taken',
+        );
       } catch (err) {
         this.fatal(err);
       } finally {
@@ -699,6 +735,45 @@ export class KvNode {
       }
     })();
   }
+  /**
+   * SHA-256 (hex) of this replica's key-value history (see KvStateMachine.beginKvHash), built
+   * across event-loop turns like a snapshot, with the revisions it covers.
+   */
+  async hashKv(): Promise<{ hash: string; revision: number; compactRevision: number }> {
+    const st = this.kv.status();
+    const b = this.kv.beginKvHash();
+    try {
+      while (!b.step(this.opts.snapshotStepVersions)) await new Promise<void>((resolve) => setImmediate(resolve));
+    } finally {
+      b.close();
+    }
+    return { hash: Buffer.from(b.finish().subarray(8, 40)).toString('hex'), revision: st.revision, compactRevision: st.compactRevision };
+  }
+
+  /** Longest synchronous piece of the last snapshot, ms (0 before the first). */
+  lastSnapshotLongestStepMs = 0;
+
+  /** The leader proposes an MVCC compaction when the history passed the retention (see options). */
+  private checkAutoCompaction(): void {
+    const retention = this.opts.autoCompactionRetention;
+    if (retention === 0 || this.stopped || this.raft.role !== 'leader' || this.compactionInFlight) return;
+    const target = this.kv.revision - retention;
+    const st = this.kv.status();
+    if (target - st.compactRevision < Math.max(1, Math.ceil(retention / 10))) return;
+    this.compactionInFlight = true;
+    this.propose({ type: 'compact', revision: target })
+      .then((r) => {
+        if (r.ok) {
+          this.counters.autoCompactions++;
+          this.log.info({ revision: target }, 'auto-compacted');
+        }
+      })
+      .catch((err: unknown) => this.log.warn({ err: String(err) }, 'auto-compaction proposal failed'))
+      .finally(() => {
+        this.compactionInFlight = false;
+      });
+  }
+  private compactionInFlight = false;
 
   /** The core found acknowledged entries missing from this node's log: name the data directory. */
   private lostLogError(err: RaftLogLostError): DefiniteError {

@@ -16,7 +16,8 @@
  * - Local reads (`range`, lease time-to-live, status) and watches (`watches`) do not go through
  *   the log; a host serves them after ReadIndex for linearizable reads, or directly for
  *   serializable ones.
- * - `snapshot()` / `restore()` ship the whole replicated state as checksummed bytes.
+ * - `snapshot()` / `beginSnapshot()` / `restore()` ship the whole replicated state as
+ *   checksummed bytes (snapshot.ts); `beginSnapshot()` builds them in steps.
  *
  * All replicas must run with the same limits (`KvConfig`), since validation is part of apply.
  * Leaves out: nested txns, auth, alarms/quotas on the backend size, the HTTP gateway (a layer
@@ -26,11 +27,12 @@ import { createHash } from 'node:crypto';
 import { AssertionError, assert, unreachable } from '../core/assert.ts';
 import { CorruptionError, InvalidArgumentError } from '../core/errors.ts';
 import { type Bytes, compareBytes, fromBin, toBin } from './bytes.ts';
-import { decodeEntry, decodeResult, encodeResult, fromTaggedJson, toTaggedJson } from './codec.ts';
+import { decodeEntry, decodeResult, encodeResult, fromTaggedJson } from './codec.ts';
 import { KvError } from './errors.ts';
 import { type Lease, Lessor } from './lessor.ts';
 import { inRange, type KeyRange, type KeyVersion, MvccStore, toKeyValue } from './mvcc.ts';
 import { type Session, SessionTable } from './sessions.ts';
+import { decodeBinaryBody, SNAPSHOT_HEADER_BYTES, SNAPSHOT_MAGIC, SnapshotBuilder } from './snapshot.ts';
 import type {
   Compare,
   DeleteRangeRequest,
@@ -79,9 +81,8 @@ export interface KvStatus {
   watchers: number;
 }
 
-const SNAPSHOT_MAGIC = 'CKKVSNAP';
-const SNAPSHOT_FORMAT = 1;
-const SNAPSHOT_HEADER_BYTES = 8 + 32;
+/** The tagged-JSON format written before the binary one; still read. */
+const SNAPSHOT_FORMAT_JSON = 1;
 
 function zeroKv(): { value: Bytes; version: number; create: number; main: number; lease: number } {
   return { value: new Uint8Array(0), version: 0, create: 0, main: 0, lease: 0 };
@@ -447,30 +448,52 @@ export class KvStateMachine {
 
   /**
    * The whole replicated state as bytes: "CKKVSNAP", the SHA-256 of the body, then the body
-   * (tagged JSON, see codec.ts). Deterministic: equal states give equal bytes.
+   * (binary, see snapshot.ts). Deterministic: equal states give equal bytes. Built in one call;
+   * a host that must keep serving uses `beginSnapshot()` and steps it across event-loop turns.
    */
   snapshot(): Uint8Array {
-    const versions: unknown[] = [];
-    for (const v of this.store.allVersions()) {
-      versions.push([fromBin(v.key), v.main, v.sub, v.value, v.create, v.version, v.lease, v.tombstone ? 1 : 0]);
-    }
-    const body = {
-      format: SNAPSHOT_FORMAT,
+    const b = this.beginSnapshot();
+    while (!b.step(Number.POSITIVE_INFINITY));
+    return b.finish();
+  }
+
+  /**
+   * Starts a snapshot of the current state (copy on write: O(1) for the history, a copy of
+   * leases and sessions): the
+   * builder's `step(n)` encodes n more versions (then copies the output in pieces), and
+   * `finish()` gives the bytes `snapshot()` would have given now, whatever is applied in
+   * between. `prefix` goes before them in the same buffer.
+   */
+  beginSnapshot(prefix?: Uint8Array): SnapshotBuilder {
+    return new SnapshotBuilder(
+      {
       appliedIndex: this.appliedIndexValue,
       revision: this.store.revision,
       compactRevision: this.store.compactRevision,
       nextLeaseId: this.lessor.nextId,
-      versions,
-      leases: this.lessor.all().map((l) => [l.id, l.ttlSec, l.expiryMs]),
-      sessions: this.sessions.entries().map(([id, s]) => [id, s.seq, s.result]),
-    };
-    const bodyBytes = new TextEncoder().encode(toTaggedJson(body));
-    const digest = createHash('sha256').update(bodyBytes).digest();
-    const out = new Uint8Array(SNAPSHOT_HEADER_BYTES + bodyBytes.length);
-    out.set(new TextEncoder().encode(SNAPSHOT_MAGIC), 0);
-    out.set(digest, 8);
-    out.set(bodyBytes, SNAPSHOT_HEADER_BYTES);
-    return out;
+      history: this.store.openView(),
+      leases: this.lessor.all().map((l) => [l.id, l.ttlSec, l.expiryMs] as const),
+      sessions: this.sessions.entries().map(([id, s]) => [id, s.seq, s.result] as const),
+      },
+      prefix,
+    );
+  }
+
+  /**
+   * Like `beginSnapshot()` but over the key-value history only (revision, compact revision,
+   * every held version): its digest (`finish()` bytes 8-40) is etcd's HashKV, equal on replicas
+   * at the same revision even when their applied index or client sessions differ.
+   */
+  beginKvHash(): SnapshotBuilder {
+    return new SnapshotBuilder({
+      appliedIndex: 0,
+      revision: this.store.revision,
+      compactRevision: this.store.compactRevision,
+      nextLeaseId: 0,
+      history: this.store.openView(),
+      leases: [],
+      sessions: [],
+    });
   }
 
   /** SHA-256 (hex) of the snapshot body: equal on replicas in the same state. */
@@ -492,7 +515,11 @@ export class KvStateMachine {
     if (!Buffer.from(bytes.subarray(8, SNAPSHOT_HEADER_BYTES)).equals(digest)) throw new CorruptionError(where, 8, 'checksum mismatch (SHA-256 of the body)');
     let parsed: SnapshotBody;
     try {
-      parsed = parseSnapshotBody(fromTaggedJson(new TextDecoder('utf-8', { fatal: true }).decode(body)));
+      // Format 2 (binary) starts with its format byte; format 1 (tagged JSON) with '{'.
+      parsed =
+        body[0] === 0x7b
+          ? parseSnapshotBody(fromTaggedJson(new TextDecoder('utf-8', { fatal: true }).decode(body)))
+          : decodeBinaryBody(body);
     } catch (err) {
       throw new CorruptionError(where, SNAPSHOT_HEADER_BYTES, `body does not parse: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -526,7 +553,7 @@ function parseSnapshotBody(x: unknown): SnapshotBody {
   const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
   if (typeof x !== 'object' || x === null) fail('not an object');
   const o = x as Record<string, unknown>;
-  if (o.format !== SNAPSHOT_FORMAT) fail(`unknown format ${JSON.stringify(o.format)}`);
+  if (o.format !== SNAPSHOT_FORMAT_JSON) fail(`unknown format ${JSON.stringify(o.format)}`);
   for (const k of ['appliedIndex', 'revision', 'compactRevision', 'nextLeaseId']) if (!isInt(o[k])) fail(`${k} is not an integer`);
   if (!Array.isArray(o.versions) || !Array.isArray(o.leases) || !Array.isArray(o.sessions)) fail('versions, leases, sessions must be arrays');
   const versions = (o.versions as unknown[]).map((row, i): KeyVersion => {

@@ -97,6 +97,9 @@ describe('clusterkit kv / member / status against a real cluster', () => {
     const r = await ck('up', '--nodes', '0');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--nodes must be >= 1/);
+    const ac = await ck('node', '--name', 'x1', '--auto-compaction-retention', '-5');
+    assert.equal(ac.code, 2);
+    assert.match(ac.stderr, /--auto-compaction-retention must be >= 0/);
     const t = await ck('kv', 'txn', '--if', 'nonsense', '--endpoints', endpoints);
     assert.equal(t.code, 2);
     assert.match(t.stderr, /--if "nonsense" must look like/);

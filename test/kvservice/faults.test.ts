@@ -37,7 +37,7 @@ async function segments(n: ProcNode): Promise<string[]> {
 describe('kv service under faults (real processes, SIGKILL, damaged WAL)', () => {
   let c: ProcCluster;
   before(async () => {
-    c = await ProcCluster.create({ nodes: 3, snapshotCount: 150, compactionLag: 30, walSegmentBytes: 32 * 1024 });
+    c = await ProcCluster.create({ nodes: 3, snapshotCount: 150, compactionLag: 30, walSegmentBytes: 32 * 1024, autoCompactionRetention: 100 });
     await c.startAll();
   });
   after(async () => {
@@ -86,6 +86,41 @@ describe('kv service under faults (real processes, SIGKILL, damaged WAL)', () =>
     const leaderLog = leader.log.join('');
     assert.match(leaderLog, /snapshot taken/);
     assert.match(leaderLog, /"removedSegments":[1-9]/, 'WAL segments covered by a snapshot are deleted');
+  });
+
+  it('auto-compaction goes through the log: every replica compacts at the same revision and holds the same history', async () => {
+    // The load above wrote far more than the 100-revision retention; the restarted node got
+    // its compaction in a snapshot or from the log, the others from the log.
+    const agreed = await until('the replicas agree on revision, compact revision and history hash', 20_000, async () => {
+      const hs = await Promise.all(
+        c.nodes.map(async (n) => {
+          const cl = c.client([n], 5000);
+          try {
+            return await cl.call<{ hash: string; hash_revision: string; compact_revision: string }>('/v3/maintenance/hashkv', {});
+          } finally {
+            await cl.close();
+          }
+        }),
+      );
+      const first = hs[0];
+      if (first === undefined || Number(first.compact_revision) === 0) return undefined;
+      // Once the writes stop, the leader's next check (every 500 ms) compacts to within a tenth
+      // of the retention of `revision - 100`.
+      if (Number(first.hash_revision) - Number(first.compact_revision) > 100 + 10) return undefined;
+      const same = hs.every((h) => h.hash === first.hash && h.hash_revision === first.hash_revision && h.compact_revision === first.compact_revision);
+      return same ? first : undefined;
+    });
+    const compactRev = Number(agreed.compact_revision);
+    const rev = Number(agreed.hash_revision);
+    assert.ok(compactRev > 1 && rev - compactRev >= 100, `compacted at ${compactRev} with revision ${rev}: never more than the retention of 100`);
+    for (const n of c.nodes) {
+      assert.equal((await status(n)).compactRevision, String(compactRev), `${n.name} status`);
+      // History below the compact revision is gone on every replica (serializable: this replica's own state).
+      const cl = c.client([n], 5000);
+      await assert.rejects(cl.call('/v3/kv/range', { key: b64('load'), range_end: prefixRangeEnd('load'), revision: String(compactRev - 1), serializable: true }), /compact/);
+      await cl.close();
+    }
+    assert.match((await c.leader()).log.join(''), /auto-compacted/);
   });
 
   it('a crash in the middle of a WAL write (a torn final record) is truncated and the node recovers', async () => {

@@ -45,6 +45,8 @@ export interface ClusterOptions {
   compactionLag?: number;
   walSegmentBytes?: number;
   proposalTimeoutMs?: number;
+  /** The leader keeps this many revisions of history (0: no automatic compaction). */
+  autoCompactionRetention?: number;
   clusterId?: string;
 }
 
@@ -77,6 +79,7 @@ export class ProcCluster {
       compactionLag: 5000,
       walSegmentBytes: 64 * 1024 * 1024,
       proposalTimeoutMs: 3000,
+      autoCompactionRetention: 10_000,
       clusterId: 'test-cluster',
       ...opts,
     };
@@ -137,6 +140,8 @@ export class ProcCluster {
       String(this.opts.walSegmentBytes),
       '--proposal-timeout-ms',
       String(this.opts.proposalTimeoutMs),
+      '--auto-compaction-retention',
+      String(this.opts.autoCompactionRetention),
       '--log-level',
       'info',
       ...(n.join ? ['--join'] : []),

@@ -55,6 +55,7 @@ interface NodeFlags {
   tickMs: number;
   snapshotCount: number;
   compactionLag: number;
+  autoCompactionRetention: number;
   walSegmentBytes: number;
   proposalTimeoutMs: number;
   logLevel: string;
@@ -84,6 +85,7 @@ async function runNode(f: NodeFlags): Promise<void> {
     tickMs: f.tickMs,
     snapshotEveryEntries: f.snapshotCount,
     compactionLagEntries: f.compactionLag,
+    autoCompactionRetention: f.autoCompactionRetention,
     walSegmentBytes: f.walSegmentBytes,
     proposalTimeoutMs: f.proposalTimeoutMs,
     logger: {
@@ -127,6 +129,7 @@ interface UpFlags {
   dataDir: string;
   tickMs: number;
   snapshotCount: number;
+  autoCompactionRetention: number;
 }
 
 interface ClusterFile {
@@ -197,6 +200,8 @@ async function runUp(f: UpFlags): Promise<void> {
         String(f.tickMs),
         '--snapshot-count',
         String(f.snapshotCount),
+        '--auto-compaction-retention',
+        String(f.autoCompactionRetention),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -344,6 +349,12 @@ export function registerKv(program: Command): void {
     .option('--tick-ms <ms>', 'Raft tick (heartbeat); election timeout is 10-20 ticks', intFlag('--tick-ms', { min: 1, max: 10_000 }), 100)
     .option('--snapshot-count <n>', 'applied entries between snapshots', intFlag('--snapshot-count', { min: 1 }), 100_000)
     .option('--compaction-lag <n>', 'entries kept behind a snapshot for slow followers', intFlag('--compaction-lag', { min: 0 }), 5000)
+    .option(
+      '--auto-compaction-retention <revisions>',
+      'the leader compacts the MVCC history to the last N revisions (etcd revision mode); 0 = off',
+      intFlag('--auto-compaction-retention', { min: 0 }),
+      10_000,
+    )
     .option('--wal-segment-bytes <n>', 'WAL segment size', intFlag('--wal-segment-bytes', { min: 4096 }), 64 * 1024 * 1024)
     .option('--proposal-timeout-ms <ms>', 'a write not applied in this time fails (indefinite)', intFlag('--proposal-timeout-ms', { min: 1 }), 5000)
     .option('--log-level <level>', 'pino log level', 'info')
@@ -357,6 +368,12 @@ export function registerKv(program: Command): void {
     .option('--data-dir <dir>', 'where the members keep their data', './.clusterkit')
     .option('--tick-ms <ms>', 'Raft tick of every member', intFlag('--tick-ms', { min: 1, max: 10_000 }), 100)
     .option('--snapshot-count <n>', 'applied entries between snapshots', intFlag('--snapshot-count', { min: 1 }), 100_000)
+    .option(
+      '--auto-compaction-retention <revisions>',
+      'the leader compacts the MVCC history to the last N revisions (etcd revision mode); 0 = off',
+      intFlag('--auto-compaction-retention', { min: 0 }),
+      10_000,
+    )
     .action(async (f: UpFlags) => runUp(f));
 
   const kv = program.command('kv').description('Read and write keys (etcd v3 JSON gateway API: works against clusterkit and etcd)');
