@@ -18,6 +18,7 @@
  *
  * Leaves out: snapshots (the log is replayed from slot 1 at restart).
  */
+import { type KvClientMsg, LeaderKvClient, leaderKvDriver } from './kv-client.ts';
 import { ClusterkitError } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import { type Ballot, ballotString, compareBallots, ZERO_BALLOT } from '../consensus/paxos/ballot.ts';
@@ -39,9 +40,7 @@ import { frame, unframeAll } from './raft-wal.ts';
 
 export type PaxosKvMsg =
   | { type: 'paxos'; m: PaxosMsg }
-  | { type: 'req'; client: NodeId; id: number; op: KvOp }
-  | { type: 'res'; id: number; outcome: KvOutcome }
-  | { type: 'redirect'; id: number; leader: NodeId };
+  | KvClientMsg;
 
 export const PAXOS_LOG_FILE = 'paxos.log';
 
@@ -377,60 +376,7 @@ export class PaxosKvServer implements SimNode<PaxosKvMsg> {
   }
 }
 
-/** A client node: sends each request to its leader guess and follows redirects. */
-export class PaxosKvClient implements SimNode<PaxosKvMsg> {
-  private ctx!: SimContext<PaxosKvMsg>;
-  private nextId = 1;
-  private leaderGuess: NodeId;
-  private readonly servers: readonly NodeId[];
-  private readonly waiting = new Map<number, { op: KvOp; done: (o: KvOutcome) => void; attempts: number }>();
-  static readonly ATTEMPTS_MAX = 30;
+/** A client node of this register (see kv-client.ts). */
+export class PaxosKvClient extends LeaderKvClient {}
 
-  constructor(servers: readonly NodeId[]) {
-    this.servers = servers;
-    this.leaderGuess = servers[0] as NodeId;
-  }
-
-  start(ctx: SimContext<PaxosKvMsg>): void {
-    this.ctx = ctx;
-  }
-
-  request(op: KvOp, done: (o: KvOutcome) => void): void {
-    const id = this.nextId++;
-    this.waiting.set(id, { op, done, attempts: 0 });
-    this.ctx.send(this.leaderGuess, { type: 'req', client: this.ctx.id, id, op });
-  }
-
-  onMessage(_from: NodeId, msg: PaxosKvMsg): void {
-    if (msg.type === 'res') {
-      const w = this.waiting.get(msg.id);
-      if (!w) return;
-      this.waiting.delete(msg.id);
-      w.done(msg.outcome);
-      return;
-    }
-    if (msg.type !== 'redirect') return;
-    const w = this.waiting.get(msg.id);
-    if (!w) return;
-    w.attempts++;
-    if (w.attempts > PaxosKvClient.ATTEMPTS_MAX) return; // the workload's timeout records it as info
-    this.leaderGuess = msg.leader !== '' ? msg.leader : this.ctx.rng.pick(this.servers);
-    const id = msg.id;
-    this.ctx.setTimer(5 + this.ctx.rng.float() * 10, () => {
-      if (this.waiting.has(id)) this.ctx.send(this.leaderGuess, { type: 'req', client: this.ctx.id, id, op: w.op });
-    });
-  }
-}
-
-export function paxosKvDriver(clientOf: (process: number) => PaxosKvClient | undefined): KvClientDriver {
-  return {
-    invoke(process, op, done) {
-      const c = clientOf(process);
-      if (!c) {
-        done({ type: 'fail', error: 'client node is down' });
-        return;
-      }
-      c.request(op, done);
-    },
-  };
-}
+export const paxosKvDriver: (clientOf: (process: number) => PaxosKvClient | undefined) => KvClientDriver = leaderKvDriver;

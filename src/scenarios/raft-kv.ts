@@ -13,6 +13,7 @@
  * Leaves out: client sessions that survive leader changes (a client whose request is in doubt
  * times out, and the history records it as `info`).
  */
+import { type KvClientMsg, LeaderKvClient, leaderKvDriver } from './kv-client.ts';
 import type { NodeId } from '../core/ids.ts';
 import { ClusterkitError } from '../core/errors.ts';
 import type { RaftConfig } from '../consensus/raft/config.ts';
@@ -26,9 +27,7 @@ import { recoverStorage, rewriteWal, SNAP_FILE, snapshotFile, WAL_FILE, walEntri
 
 export type RaftKvMsg =
   | { type: 'raft'; m: Message }
-  | { type: 'req'; client: NodeId; id: number; op: KvOp }
-  | { type: 'res'; id: number; outcome: KvOutcome }
-  | { type: 'redirect'; id: number; leader: NodeId };
+  | KvClientMsg;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -353,60 +352,7 @@ export class RaftKvServer implements SimNode<RaftKvMsg> {
   }
 }
 
-/** A client node: sends each request to its leader guess and follows redirects. */
-export class RaftKvClient implements SimNode<RaftKvMsg> {
-  private ctx!: SimContext<RaftKvMsg>;
-  private nextId = 1;
-  private leaderGuess: NodeId;
-  private readonly servers: readonly NodeId[];
-  private readonly waiting = new Map<number, { op: KvOp; done: (o: KvOutcome) => void; attempts: number }>();
-  static readonly ATTEMPTS_MAX = 30;
+/** A client node of this register (see kv-client.ts). */
+export class RaftKvClient extends LeaderKvClient {}
 
-  constructor(servers: readonly NodeId[]) {
-    this.servers = servers;
-    this.leaderGuess = servers[0] as NodeId;
-  }
-
-  start(ctx: SimContext<RaftKvMsg>): void {
-    this.ctx = ctx;
-  }
-
-  request(op: KvOp, done: (o: KvOutcome) => void): void {
-    const id = this.nextId++;
-    this.waiting.set(id, { op, done, attempts: 0 });
-    this.ctx.send(this.leaderGuess, { type: 'req', client: this.ctx.id, id, op });
-  }
-
-  onMessage(_from: NodeId, msg: RaftKvMsg): void {
-    if (msg.type === 'res') {
-      const w = this.waiting.get(msg.id);
-      if (!w) return;
-      this.waiting.delete(msg.id);
-      w.done(msg.outcome);
-      return;
-    }
-    if (msg.type !== 'redirect') return;
-    const w = this.waiting.get(msg.id);
-    if (!w) return;
-    w.attempts++;
-    if (w.attempts > RaftKvClient.ATTEMPTS_MAX) return; // the workload's timeout records it as info
-    this.leaderGuess = msg.leader !== '' ? msg.leader : this.ctx.rng.pick(this.servers);
-    const id = msg.id;
-    this.ctx.setTimer(5 + this.ctx.rng.float() * 10, () => {
-      if (this.waiting.has(id)) this.ctx.send(this.leaderGuess, { type: 'req', client: this.ctx.id, id, op: w.op });
-    });
-  }
-}
-
-export function raftKvDriver(clientOf: (process: number) => RaftKvClient | undefined): KvClientDriver {
-  return {
-    invoke(process, op, done) {
-      const c = clientOf(process);
-      if (!c) {
-        done({ type: 'fail', error: 'client node is down' });
-        return;
-      }
-      c.request(op, done);
-    },
-  };
-}
+export const raftKvDriver: (clientOf: (process: number) => RaftKvClient | undefined) => KvClientDriver = leaderKvDriver;
