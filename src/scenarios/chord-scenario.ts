@@ -13,12 +13,12 @@
  */
 import type { NodeId } from '../core/ids.ts';
 import { ChordNode, type ChordMsg, type ChordPeer, type ChordResult, defaultChordConfig, sortRing, successorOf } from '../overlay/chord.ts';
-import { OverlaySimNode } from '../overlay/host.ts';
+import type { OverlaySimNode } from '../overlay/host.ts';
 import { hashId } from '../overlay/ids.ts';
-import { Nemesis } from '../sim/nemesis.ts';
-import { runPhases } from '../sim/run.ts';
-import { Simulator } from '../sim/simulator.ts';
-import { numberParam, setFlags } from './overlay-params.ts';
+import type { Nemesis } from '../sim/nemesis.ts';
+import type { Simulator } from '../sim/simulator.ts';
+import { actOn, addOverlayNodes, awaitResult, churnRate, overlayCore, overlayIds, overlayResult, overlaySimulator, runChurnPhase, storePairs } from './overlay-harness.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 /** Virtual ms per Chord tick. */
@@ -38,8 +38,7 @@ export interface ChordRunResult {
 }
 
 export function chordCore(sim: Simulator<ChordMsg>, id: NodeId): ChordNode | undefined {
-  if (!sim.isUp(id)) return undefined;
-  return (sim.node(id) as ChordSimNode | undefined)?.core;
+  return overlayCore<ChordMsg, ChordNode>(sim, id);
 }
 
 /** undefined when the live nodes' successor and predecessor pointers form one correct ring; else why not. */
@@ -58,29 +57,10 @@ export function chordRingProblem(sim: Simulator<ChordMsg>, ids: readonly NodeId[
   return undefined;
 }
 
-/** Runs `start` on a node and steps the simulator until its result arrives (or `maxMs`). */
-function awaitResult(sim: Simulator<ChordMsg>, id: NodeId, start: (c: ChordNode) => number, maxMs: number): ChordResult | undefined {
-  const host = sim.node(id) as ChordSimNode | undefined;
-  const reqId = host?.act(start);
-  if (host === undefined || reqId === undefined) return undefined;
-  let got: ChordResult | undefined;
-  sim.runUntil(() => {
-    const c = host.core;
-    if (c === undefined || !sim.isUp(id)) return true;
-    for (const r of c.pollResults()) if (r.reqId === reqId) got = r;
-    return got !== undefined;
-  }, maxMs);
-  return got;
-}
-
 export function runChord(options: ScenarioOptions): ChordRunResult {
   const config = { ...defaultChordConfig(), idBits: numberParam(options.params, 'idBits', 32), replicas: 3, successorsMax: 4 };
-  const sim = new Simulator<ChordMsg>({
-    seed: options.seed,
-    network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim chord --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
-  });
-  const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  const sim = overlaySimulator<ChordMsg>('chord', options, true);
+  const ids = overlayIds(options.nodes);
   const seen = new Map<number, NodeId>();
   for (const id of ids) {
     const h = hashId(id, config.idBits);
@@ -89,9 +69,7 @@ export function runChord(options: ScenarioOptions): ChordRunResult {
     seen.set(h, id);
   }
   const bootstrap = ids.slice(0, 2);
-  for (const id of ids) {
-    sim.addNode(id, () => new OverlaySimNode<ChordMsg, ChordNode>({ tickMs: CHORD_TICK_MS, create: (ctx) => new ChordNode({ address: ctx.id, config, rng: ctx.rng, bootstrap }) }));
-  }
+  addOverlayNodes(sim, ids, CHORD_TICK_MS, (ctx) => new ChordNode({ address: ctx.id, config, rng: ctx.rng, bootstrap }));
   const T = CHORD_TICK_MS;
   if (!sim.runUntil(() => chordRingProblem(sim, ids, config.idBits) === undefined, 600 * T)) {
     throw sim.failure(`chord: the initial ring did not form: ${chordRingProblem(sim, ids, config.idBits)}`);
@@ -100,57 +78,27 @@ export function runChord(options: ScenarioOptions): ChordRunResult {
   sim.runFor(config.idBits * T);
 
   const rng = sim.rng.fork('chord-client');
-  const stored = new Map<string, string>();
-  for (let i = 0; i < options.ops; i++) {
-    const key = `k${i}`;
-    const value = `v${i}-${rng.int(1_000_000)}`;
-    const r = awaitResult(sim, rng.pick(ids), (c) => c.put(key, value), 50 * T);
-    if (r?.type === 'put' && r.ok) stored.set(key, value);
-    else throw sim.failure(`chord: put ${key} failed before any fault: ${JSON.stringify(r)}`);
-  }
+  const stored = storePairs(options.ops, rng, (key, value) => {
+    const r = awaitResult<ChordMsg, ChordResult, ChordNode>(sim, rng.pick(ids), (c) => c.put(key, value), 50 * T);
+    if (!(r?.type === 'put' && r.ok)) throw sim.failure(`chord: put ${key} failed before any fault: ${JSON.stringify(r)}`);
+  });
   sim.runFor(config.replicateEveryTicks * 2 * T);
 
   // Churn-phase client: a lookup every 2 ticks from a random live node, success counted.
-  let churnLookups = 0;
-  let churnOk = 0;
-  let clientOn = true;
-  const waiting = new Map<NodeId, Set<number>>();
-  const client = (): void => {
-    if (!clientOn) return;
-    for (const [id, reqs] of waiting) {
-      const c = chordCore(sim, id);
-      if (c === undefined) continue;
-      for (const r of c.pollResults()) if (reqs.delete(r.reqId) && r.type === 'lookup') churnOk++;
-    }
-    const id = rng.pick(ids);
-    if (sim.isUp(id)) {
-      const reqId = (sim.node(id) as ChordSimNode).act((c) => c.lookup(rng.int(2 ** config.idBits)));
-      if (reqId !== undefined) {
-        churnLookups++;
-        const set = waiting.get(id) ?? new Set<number>();
-        set.add(reqId);
-        waiting.set(id, set);
-      }
-    }
-    sim.schedule(2 * T, client);
-  };
-  sim.schedule(0, client);
-
-  const nemesis = new Nemesis(sim, {
-    faults: options.faults,
-    meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T),
-    durationMs: { min: 5 * T, max: 50 * T },
-    downMax: config.replicas - 1,
-  });
-  const phases = runPhases({
+  const churn = runChurnPhase<ChordMsg, ChordResult>({
     sim,
-    nemesis,
-    safetyMs: options.durationMs,
-    livenessMs: 1200 * T,
+    options,
+    ids,
+    rng,
+    tickMs: T,
+    requestEveryMs: 2 * T,
+    core: (id) => chordCore(sim, id),
+    request: (id) => actOn(sim, id, (c: ChordNode) => c.lookup(rng.int(2 ** config.idBits))),
+    succeeded: (r) => r.type === 'lookup',
+    downMax: config.replicas - 1,
     converged: () => chordRingProblem(sim, ids, config.idBits) === undefined,
     convergedDescription: 'successor and predecessor pointers of the live nodes form one ring in identifier order',
   });
-  clientOn = false;
   // Replicas and fingers catch up.
   sim.runFor(Math.max(config.idBits, 4 * config.replicateEveryTicks) * T);
   const problem = chordRingProblem(sim, ids, config.idBits);
@@ -162,7 +110,7 @@ export function runChord(options: ScenarioOptions): ChordRunResult {
   for (let i = 0; i < checks; i++) {
     const from = rng.pick(live).addr;
     const key = rng.int(2 ** config.idBits);
-    const r = awaitResult(sim, from, (c) => c.lookup(key), 100 * T);
+    const r = awaitResult<ChordMsg, ChordResult, ChordNode>(sim, from, (c) => c.lookup(key), 100 * T);
     const want = successorOf(live, key);
     if (r?.type !== 'lookup') throw sim.failure(`chord: lookup of ${key} from ${from} after convergence did not succeed: ${JSON.stringify(r)}`);
     if (r.owner.addr !== want?.addr) throw sim.failure(`chord: lookup of ${key} from ${from} returned ${r.owner.addr}, the owner is ${want?.addr}`);
@@ -170,7 +118,7 @@ export function runChord(options: ScenarioOptions): ChordRunResult {
   }
   for (const [key, value] of stored) {
     const from = rng.pick(live).addr;
-    const r = awaitResult(sim, from, (c) => c.get(key), 100 * T);
+    const r = awaitResult<ChordMsg, ChordResult, ChordNode>(sim, from, (c) => c.get(key), 100 * T);
     if (r?.type !== 'get' || r.value !== value) {
       const holders = live.filter((p) => chordCore(sim, p.addr)?.hasKey(key)).map((p) => p.addr);
       throw sim.failure(`chord: key ${key} lost: get from ${from} returned ${JSON.stringify(r)}; live holders: ${holders.join(',') || 'none'}; owner ${successorOf(live, hashId(key, config.idBits))?.addr}`);
@@ -178,11 +126,11 @@ export function runChord(options: ScenarioOptions): ChordRunResult {
   }
   return {
     sim,
-    nemesis,
-    convergeMs: phases.convergeMs,
+    nemesis: churn.nemesis,
+    convergeMs: churn.convergeMs,
     keysStored: stored.size,
-    churnLookups,
-    churnLookupsOk: churnOk,
+    churnLookups: churn.requests,
+    churnLookupsOk: churn.requestsOk,
     checkedLookups: checks,
     meanHops: hopsSum / checks,
   };
@@ -194,12 +142,13 @@ export const chordScenario: Scenario = {
   defaults: { nodes: 16, durationMs: 60_000, ops: 40, faults: ['partition', 'clog', 'crash', 'pause', 'loss', 'duplicate', 'reorder'] },
   run(options: ScenarioOptions): ScenarioResult {
     const r = runChord(options);
-    const rate = r.churnLookups === 0 ? 1 : r.churnLookupsOk / r.churnLookups;
-    return {
-      ok: true,
-      seed: options.seed,
-      headline: `chord: ${options.nodes} nodes, ${r.nemesis.log.length} faults, ring consistent ${r.convergeMs.toFixed(0)} ms after heal, ${r.checkedLookups} lookups correct (mean ${r.meanHops.toFixed(2)} hops), ${r.keysStored} keys all readable; lookups under churn ${(rate * 100).toFixed(1)} % ok`,
-      summary: {
+    const rate = churnRate(r.churnLookups, r.churnLookupsOk);
+    return overlayResult(
+      options,
+      r.sim,
+      r.nemesis,
+      `chord: ${options.nodes} nodes, ${r.nemesis.log.length} faults, ring consistent ${r.convergeMs.toFixed(0)} ms after heal, ${r.checkedLookups} lookups correct (mean ${r.meanHops.toFixed(2)} hops), ${r.keysStored} keys all readable; lookups under churn ${(rate * 100).toFixed(1)} % ok`,
+      {
         nodes: options.nodes,
         faults: r.nemesis.log.length,
         convergeMs: Math.round(r.convergeMs),
@@ -208,10 +157,7 @@ export const chordScenario: Scenario = {
         meanHops: Number(r.meanHops.toFixed(3)),
         churnLookups: r.churnLookups,
         churnLookupSuccess: Number(rate.toFixed(4)),
-        events: r.sim.stats.events,
-        traceHash: r.sim.traceHash().slice(0, 16),
       },
-      details: r.nemesis.log.map(([t, what]) => `${t.toFixed(1)} ms  ${what}`),
-    };
+    );
   },
 };

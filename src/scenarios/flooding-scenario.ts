@@ -14,12 +14,12 @@
 import type { NodeId } from '../core/ids.ts';
 import { connectivityDensity, pathStats } from '../models/connectivity.ts';
 import { stronglyConnected, undirectedOverlay } from '../overlay/graph.ts';
-import { OverlaySimNode } from '../overlay/host.ts';
+import type { OverlaySimNode } from '../overlay/host.ts';
 import { defaultUnstructuredConfig, type SearchResult, UnstructuredNode, type UnstructuredMsg } from '../overlay/unstructured.ts';
-import { Nemesis } from '../sim/nemesis.ts';
-import { runPhases } from '../sim/run.ts';
-import { Simulator } from '../sim/simulator.ts';
-import { numberParam, setFlags } from './overlay-params.ts';
+import type { Nemesis } from '../sim/nemesis.ts';
+import type { Simulator } from '../sim/simulator.ts';
+import { actOn, addOverlayNodes, awaitResult, churnRate, overlayCore, overlayIds, overlayResult, overlaySimulator, runChurnPhase } from './overlay-harness.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 export const FLOODING_TICK_MS = 100;
@@ -42,36 +42,15 @@ export interface FloodingRunResult {
 }
 
 export function unstructuredCore(sim: Simulator<UnstructuredMsg>, id: NodeId): UnstructuredNode | undefined {
-  if (!sim.isUp(id)) return undefined;
-  return (sim.node(id) as UnstructuredSimNode | undefined)?.core;
-}
-
-function awaitSearch(sim: Simulator<UnstructuredMsg>, id: NodeId, start: (c: UnstructuredNode) => number, maxMs: number): SearchResult | undefined {
-  const host = sim.node(id) as UnstructuredSimNode | undefined;
-  const reqId = host?.act(start);
-  if (host === undefined || reqId === undefined) return undefined;
-  let got: SearchResult | undefined;
-  sim.runUntil(() => {
-    const c = host.core;
-    if (c === undefined || !sim.isUp(id)) return true;
-    for (const r of c.pollResults()) if (r.reqId === reqId) got = r;
-    return got !== undefined;
-  }, maxMs);
-  return got;
+  return overlayCore<UnstructuredMsg, UnstructuredNode>(sim, id);
 }
 
 export function runFlooding(options: ScenarioOptions): FloodingRunResult {
   const config = { ...defaultUnstructuredConfig(), viewSize: numberParam(options.params, 'viewSize', 6), shuffleLength: numberParam(options.params, 'shuffleLength', 3) };
-  const sim = new Simulator<UnstructuredMsg>({
-    seed: options.seed,
-    network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim flooding --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
-  });
-  const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  const sim = overlaySimulator<UnstructuredMsg>('flooding', options, false);
+  const ids = overlayIds(options.nodes);
   const bootstrap = ids.slice(0, 2);
-  for (const id of ids) {
-    sim.addNode(id, () => new OverlaySimNode<UnstructuredMsg, UnstructuredNode>({ tickMs: FLOODING_TICK_MS, create: (ctx) => new UnstructuredNode({ address: ctx.id, config, rng: ctx.rng, bootstrap, items: [`item-${ctx.id}`] }) }));
-  }
+  addOverlayNodes(sim, ids, FLOODING_TICK_MS, (ctx) => new UnstructuredNode({ address: ctx.id, config, rng: ctx.rng, bootstrap, items: [`item-${ctx.id}`] }));
   sim.addInvariant('views bounded, no self-links, no duplicates', () => {
     for (const id of ids) {
       const c = unstructuredCore(sim, id);
@@ -91,41 +70,23 @@ export function runFlooding(options: ScenarioOptions): FloodingRunResult {
   sim.runFor(20 * config.shuffleEveryTicks * T);
 
   const rng = sim.rng.fork('flooding-client');
-  let churnSearches = 0;
-  let churnOk = 0;
-  let clientOn = true;
-  const waiting = new Map<NodeId, Map<number, string>>();
-  const client = (): void => {
-    if (!clientOn) return;
-    for (const [id, reqs] of waiting) {
-      const c = unstructuredCore(sim, id);
-      if (c === undefined) continue;
-      for (const r of c.pollResults()) if (reqs.delete(r.reqId) && r.holders.length > 0) churnOk++;
-    }
-    const id = rng.pick(ids);
-    const target = rng.pick(ids);
-    if (sim.isUp(id) && sim.isUp(target)) {
-      const reqId = (sim.node(id) as UnstructuredSimNode).act((c) => c.search(`item-${target}`, { kind: 'flood', ttl: 4 }));
-      if (reqId !== undefined) {
-        churnSearches++;
-        const m = waiting.get(id) ?? new Map<number, string>();
-        m.set(reqId, target);
-        waiting.set(id, m);
-      }
-    }
-    sim.schedule(5 * T, client);
-  };
-  sim.schedule(0, client);
-  const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T), durationMs: { min: 5 * T, max: 50 * T } });
-  const phases = runPhases({
+  // Churn-phase client: a TTL-4 flood every 5 ticks between two random live peers.
+  const churn = runChurnPhase<UnstructuredMsg, SearchResult>({
     sim,
-    nemesis,
-    safetyMs: options.durationMs,
-    livenessMs: 1200 * T,
+    options,
+    ids,
+    rng,
+    tickMs: T,
+    requestEveryMs: 5 * T,
+    core: (id) => unstructuredCore(sim, id),
+    request: (id) => {
+      const target = rng.pick(ids);
+      return sim.isUp(target) ? actOn(sim, id, (c: UnstructuredNode) => c.search(`item-${target}`, { kind: 'flood', ttl: 4 })) : undefined;
+    },
+    succeeded: (r) => r.holders.length > 0,
     converged: connected,
     convergedDescription: 'the live peers’ views form one strongly connected graph',
   });
-  clientOn = false;
   const live = liveIds();
   const g = undirectedOverlay(live, links);
   const stats = pathStats(g);
@@ -156,7 +117,7 @@ export function runFlooding(options: ScenarioOptions): FloodingRunResult {
     for (let attempt = 0; attempt < 3 && holders.length === 0; attempt++) {
       if (!sim.runUntil(connected, 100 * T)) throw sim.failure('flooding: the overlay lost strong connectivity after convergence and did not regain it within 10 s');
       const reachable = reaches(from, target);
-      const r = awaitSearch(sim, from, (c) => c.search(`item-${target}`, { kind: 'flood', ttl: live.length }), 100 * T);
+      const r = awaitResult<UnstructuredMsg, SearchResult, UnstructuredNode>(sim, from, (c) => c.search(`item-${target}`, { kind: 'flood', ttl: live.length }), 100 * T);
       if (r === undefined) throw sim.failure(`flooding: search from ${from} got no result`);
       holders = r.holders;
       startedConnected = reachable;
@@ -169,10 +130,10 @@ export function runFlooding(options: ScenarioOptions): FloodingRunResult {
   }
   return {
     sim,
-    nemesis,
-    convergeMs: phases.convergeMs,
-    churnSearches,
-    churnSearchesOk: churnOk,
+    nemesis: churn.nemesis,
+    convergeMs: churn.convergeMs,
+    churnSearches: churn.requests,
+    churnSearchesOk: churn.requestsOk,
     checkedSearches: checked,
     retriedSearches: retries,
     density: connectivityDensity(g),
@@ -187,12 +148,13 @@ export const floodingScenario: Scenario = {
   defaults: { nodes: 32, durationMs: 60_000, ops: 0, faults: ['partition', 'clog', 'crash', 'pause', 'loss', 'duplicate', 'reorder'] },
   run(options: ScenarioOptions): ScenarioResult {
     const r = runFlooding(options);
-    const rate = r.churnSearches === 0 ? 1 : r.churnSearchesOk / r.churnSearches;
-    return {
-      ok: true,
-      seed: options.seed,
-      headline: `flooding: ${options.nodes} peers, ${r.nemesis.log.length} faults, strongly connected ${r.convergeMs.toFixed(0)} ms after heal, ${r.checkedSearches} floods found their item; C = ${r.density.toFixed(3)}, diameter ${r.diameter}, avg path ${r.averagePathLength.toFixed(2)}; TTL-4 searches under churn ${(rate * 100).toFixed(1)} % ok`,
-      summary: {
+    const rate = churnRate(r.churnSearches, r.churnSearchesOk);
+    return overlayResult(
+      options,
+      r.sim,
+      r.nemesis,
+      `flooding: ${options.nodes} peers, ${r.nemesis.log.length} faults, strongly connected ${r.convergeMs.toFixed(0)} ms after heal, ${r.checkedSearches} floods found their item; C = ${r.density.toFixed(3)}, diameter ${r.diameter}, avg path ${r.averagePathLength.toFixed(2)}; TTL-4 searches under churn ${(rate * 100).toFixed(1)} % ok`,
+      {
         peers: options.nodes,
         faults: r.nemesis.log.length,
         convergeMs: Math.round(r.convergeMs),
@@ -203,10 +165,7 @@ export const floodingScenario: Scenario = {
         averagePathLength: Number(r.averagePathLength.toFixed(3)),
         churnSearches: r.churnSearches,
         churnSearchSuccess: Number(rate.toFixed(4)),
-        events: r.sim.stats.events,
-        traceHash: r.sim.traceHash().slice(0, 16),
       },
-      details: r.nemesis.log.map(([t, what]) => `${t.toFixed(1)} ms  ${what}`),
-    };
+    );
   },
 };

@@ -12,13 +12,13 @@
  */
 import type { NodeId } from '../core/ids.ts';
 import { stronglyConnected } from '../overlay/graph.ts';
-import { OverlaySimNode } from '../overlay/host.ts';
+import type { OverlaySimNode } from '../overlay/host.ts';
 import { hashId } from '../overlay/ids.ts';
 import { defaultKademliaConfig, kClosest, type KadContact, KademliaNode, type KademliaMsg, type KademliaResult } from '../overlay/kademlia.ts';
-import { Nemesis } from '../sim/nemesis.ts';
-import { runPhases } from '../sim/run.ts';
-import { Simulator } from '../sim/simulator.ts';
-import { numberParam, setFlags } from './overlay-params.ts';
+import type { Nemesis } from '../sim/nemesis.ts';
+import type { Simulator } from '../sim/simulator.ts';
+import { actOn, addOverlayNodes, awaitResult, churnRate, overlayCore, overlayIds, overlayResult, overlaySimulator, runChurnPhase, storePairs } from './overlay-harness.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 /** Virtual ms per Kademlia tick. */
@@ -39,22 +39,7 @@ export interface KademliaRunResult {
 }
 
 export function kademliaCore(sim: Simulator<KademliaMsg>, id: NodeId): KademliaNode | undefined {
-  if (!sim.isUp(id)) return undefined;
-  return (sim.node(id) as KademliaSimNode | undefined)?.core;
-}
-
-function awaitResult(sim: Simulator<KademliaMsg>, id: NodeId, start: (c: KademliaNode) => number, maxMs: number): KademliaResult | undefined {
-  const host = sim.node(id) as KademliaSimNode | undefined;
-  const reqId = host?.act(start);
-  if (host === undefined || reqId === undefined) return undefined;
-  let got: KademliaResult | undefined;
-  sim.runUntil(() => {
-    const c = host.core;
-    if (c === undefined || !sim.isUp(id)) return true;
-    for (const r of c.pollResults()) if (r.reqId === reqId) got = r;
-    return got !== undefined;
-  }, maxMs);
-  return got;
+  return overlayCore<KademliaMsg, KademliaNode>(sim, id);
 }
 
 /** True when every live node knows at least min(k, live − 1) live contacts and the tables form one strongly connected graph. */
@@ -72,70 +57,34 @@ function tablesSettled(sim: Simulator<KademliaMsg>, ids: readonly NodeId[], k: n
 
 export function runKademlia(options: ScenarioOptions): KademliaRunResult {
   const config = { ...defaultKademliaConfig(), k: numberParam(options.params, 'k', 8) };
-  const sim = new Simulator<KademliaMsg>({
-    seed: options.seed,
-    network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim kademlia --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --ops ${options.ops} --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
-  });
-  const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  const sim = overlaySimulator<KademliaMsg>('kademlia', options, true);
+  const ids = overlayIds(options.nodes);
   const bootstrap = ids.slice(0, 2);
-  for (const id of ids) {
-    sim.addNode(id, () => new OverlaySimNode<KademliaMsg, KademliaNode>({ tickMs: KADEMLIA_TICK_MS, create: (ctx) => new KademliaNode({ address: ctx.id, config, rng: ctx.rng, bootstrap }) }));
-  }
+  addOverlayNodes(sim, ids, KADEMLIA_TICK_MS, (ctx) => new KademliaNode({ address: ctx.id, config, rng: ctx.rng, bootstrap }));
   const T = KADEMLIA_TICK_MS;
   if (!sim.runUntil(() => tablesSettled(sim, ids, config.k), 600 * T)) throw sim.failure('kademlia: routing tables did not fill after boot');
   sim.runFor(12 * config.refreshEveryTicks * T);
 
   const rng = sim.rng.fork('kademlia-client');
-  const stored = new Map<string, string>();
-  for (let i = 0; i < options.ops; i++) {
-    const key = `k${i}`;
-    const value = `v${i}-${rng.int(1_000_000)}`;
-    const r = awaitResult(sim, rng.pick(ids), (c) => c.put(key, value), 100 * T);
-    if (r?.type === 'put' && r.storedOn >= 1) stored.set(key, value);
-    else throw sim.failure(`kademlia: put ${key} failed before any fault: ${JSON.stringify(r)}`);
-  }
-
-  let churnLookups = 0;
-  let churnOk = 0;
-  let clientOn = true;
-  const waiting = new Map<NodeId, Set<number>>();
-  const client = (): void => {
-    if (!clientOn) return;
-    for (const [id, reqs] of waiting) {
-      const c = kademliaCore(sim, id);
-      if (c === undefined) continue;
-      for (const r of c.pollResults()) if (reqs.delete(r.reqId) && r.type === 'lookup' && r.closest.length > 0) churnOk++;
-    }
-    const id = rng.pick(ids);
-    if (sim.isUp(id)) {
-      const reqId = (sim.node(id) as KademliaSimNode).act((c) => c.lookup(rng.int(2 ** config.idBits)));
-      if (reqId !== undefined) {
-        churnLookups++;
-        const set = waiting.get(id) ?? new Set<number>();
-        set.add(reqId);
-        waiting.set(id, set);
-      }
-    }
-    sim.schedule(2 * T, client);
-  };
-  sim.schedule(0, client);
-
-  const nemesis = new Nemesis(sim, {
-    faults: options.faults,
-    meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T),
-    durationMs: { min: 5 * T, max: 50 * T },
-    downMax: Math.floor(config.k / 2),
+  const stored = storePairs(options.ops, rng, (key, value) => {
+    const r = awaitResult<KademliaMsg, KademliaResult, KademliaNode>(sim, rng.pick(ids), (c) => c.put(key, value), 100 * T);
+    if (!(r?.type === 'put' && r.storedOn >= 1)) throw sim.failure(`kademlia: put ${key} failed before any fault: ${JSON.stringify(r)}`);
   });
-  const phases = runPhases({
+
+  const churn = runChurnPhase<KademliaMsg, KademliaResult>({
     sim,
-    nemesis,
-    safetyMs: options.durationMs,
-    livenessMs: 1200 * T,
+    options,
+    ids,
+    rng,
+    tickMs: T,
+    requestEveryMs: 2 * T,
+    core: (id) => kademliaCore(sim, id),
+    request: (id) => actOn(sim, id, (c: KademliaNode) => c.lookup(rng.int(2 ** config.idBits))),
+    succeeded: (r) => r.type === 'lookup' && r.closest.length > 0,
+    downMax: Math.floor(config.k / 2),
     converged: () => tablesSettled(sim, ids, config.k),
     convergedDescription: 'every live node knows at least min(k, live − 1) live contacts, and the tables connect every live node to every other',
   });
-  clientOn = false;
   // One full refresh cycle and one republish period after the heal.
   sim.runFor(Math.max(12 * config.refreshEveryTicks, config.republishEveryTicks) * T);
 
@@ -146,7 +95,7 @@ export function runKademlia(options: ScenarioOptions): KademliaRunResult {
   for (let i = 0; i < checks; i++) {
     const from = rng.pick(live);
     const target = rng.int(2 ** config.idBits);
-    const r = awaitResult(sim, from.addr, (c) => c.lookup(target), 100 * T);
+    const r = awaitResult<KademliaMsg, KademliaResult, KademliaNode>(sim, from.addr, (c) => c.lookup(target), 100 * T);
     if (r?.type !== 'lookup') throw sim.failure(`kademlia: lookup of ${target} from ${from.addr} did not finish: ${JSON.stringify(r)}`);
     // The lookup never returns the node that asks: compare against the k closest among the others.
     const want = kClosest(
@@ -165,7 +114,7 @@ export function runKademlia(options: ScenarioOptions): KademliaRunResult {
   }
   for (const [key, value] of stored) {
     const from = rng.pick(live).addr;
-    const r = awaitResult(sim, from, (c) => c.get(key), 100 * T);
+    const r = awaitResult<KademliaMsg, KademliaResult, KademliaNode>(sim, from, (c) => c.get(key), 100 * T);
     if (r?.type !== 'get' || r.value !== value) {
       const holders = live.filter((p) => kademliaCore(sim, p.addr)?.hasKey(key)).map((p) => p.addr);
       throw sim.failure(`kademlia: value of ${key} not found from ${from}: ${JSON.stringify(r)}; live holders: ${holders.join(',') || 'none'}`);
@@ -173,11 +122,11 @@ export function runKademlia(options: ScenarioOptions): KademliaRunResult {
   }
   return {
     sim,
-    nemesis,
-    convergeMs: phases.convergeMs,
+    nemesis: churn.nemesis,
+    convergeMs: churn.convergeMs,
     keysStored: stored.size,
-    churnLookups,
-    churnLookupsOk: churnOk,
+    churnLookups: churn.requests,
+    churnLookupsOk: churn.requestsOk,
     checkedLookups: checks,
     meanHops: hopsSum / checks,
     meanRpcs: rpcsSum / checks,
@@ -190,12 +139,13 @@ export const kademliaScenario: Scenario = {
   defaults: { nodes: 24, durationMs: 60_000, ops: 30, faults: ['partition', 'clog', 'crash', 'pause', 'loss', 'duplicate', 'reorder'] },
   run(options: ScenarioOptions): ScenarioResult {
     const r = runKademlia(options);
-    const rate = r.churnLookups === 0 ? 1 : r.churnLookupsOk / r.churnLookups;
-    return {
-      ok: true,
-      seed: options.seed,
-      headline: `kademlia: ${options.nodes} nodes, ${r.nemesis.log.length} faults, ${r.checkedLookups} lookups returned the k closest live nodes (mean ${r.meanHops.toFixed(2)} hops, ${r.meanRpcs.toFixed(1)} RPCs), ${r.keysStored} values all found; lookups under churn ${(rate * 100).toFixed(1)} % ok`,
-      summary: {
+    const rate = churnRate(r.churnLookups, r.churnLookupsOk);
+    return overlayResult(
+      options,
+      r.sim,
+      r.nemesis,
+      `kademlia: ${options.nodes} nodes, ${r.nemesis.log.length} faults, ${r.checkedLookups} lookups returned the k closest live nodes (mean ${r.meanHops.toFixed(2)} hops, ${r.meanRpcs.toFixed(1)} RPCs), ${r.keysStored} values all found; lookups under churn ${(rate * 100).toFixed(1)} % ok`,
+      {
         nodes: options.nodes,
         faults: r.nemesis.log.length,
         convergeMs: Math.round(r.convergeMs),
@@ -205,10 +155,7 @@ export const kademliaScenario: Scenario = {
         meanRpcs: Number(r.meanRpcs.toFixed(2)),
         churnLookups: r.churnLookups,
         churnLookupSuccess: Number(rate.toFixed(4)),
-        events: r.sim.stats.events,
-        traceHash: r.sim.traceHash().slice(0, 16),
       },
-      details: r.nemesis.log.map(([t, what]) => `${t.toFixed(1)} ms  ${what}`),
-    };
+    );
   },
 };

@@ -15,12 +15,12 @@
 import type { NodeId } from '../core/ids.ts';
 import { connectivityDensity, pathStats } from '../models/connectivity.ts';
 import { undirectedOverlay } from '../overlay/graph.ts';
-import { OverlaySimNode } from '../overlay/host.ts';
+import type { OverlaySimNode } from '../overlay/host.ts';
 import { defaultSuperPeerConfig, type SuperPeerMsg, SuperPeerNode, type SuperPeerSearchResult } from '../overlay/superpeer.ts';
-import { Nemesis } from '../sim/nemesis.ts';
-import { runPhases } from '../sim/run.ts';
-import { Simulator } from '../sim/simulator.ts';
-import { numberParam, setFlags } from './overlay-params.ts';
+import type { Nemesis } from '../sim/nemesis.ts';
+import type { Simulator } from '../sim/simulator.ts';
+import { actOn, addOverlayNodes, awaitResult, churnRate, overlayCore, overlayIds, overlayResult, overlaySimulator, runChurnPhase } from './overlay-harness.ts';
+import { numberParam } from './overlay-params.ts';
 import type { Scenario, ScenarioOptions, ScenarioResult } from './types.ts';
 
 export const SUPERPEER_TICK_MS = 100;
@@ -47,8 +47,7 @@ export interface SuperPeerRunResult {
 }
 
 export function superPeerCore(sim: Simulator<SuperPeerMsg>, id: NodeId): SuperPeerNode | undefined {
-  if (!sim.isUp(id)) return undefined;
-  return (sim.node(id) as SuperPeerSimNode | undefined)?.core;
+  return overlayCore<SuperPeerMsg, SuperPeerNode>(sim, id);
 }
 
 /** undefined when the hierarchy is consistent; otherwise what is wrong. */
@@ -71,41 +70,14 @@ export function superPeerProblem(sim: Simulator<SuperPeerMsg>, ids: readonly Nod
   return undefined;
 }
 
-function awaitSearch(sim: Simulator<SuperPeerMsg>, id: NodeId, item: string, maxMs: number): SuperPeerSearchResult | undefined {
-  const host = sim.node(id) as SuperPeerSimNode | undefined;
-  const reqId = host?.act((c) => c.search(item));
-  if (host === undefined || reqId === undefined) return undefined;
-  let got: SuperPeerSearchResult | undefined;
-  sim.runUntil(() => {
-    const c = host.core;
-    if (c === undefined || !sim.isUp(id)) return true;
-    for (const r of c.pollResults()) if (r.reqId === reqId) got = r;
-    return got !== undefined;
-  }, maxMs);
-  return got;
-}
-
 export function runSuperPeer(options: ScenarioOptions): SuperPeerRunResult {
   const config = { ...defaultSuperPeerConfig(), leavesPerSuperMax: numberParam(options.params, 'leavesPerSuperMax', 6) };
-  const sim = new Simulator<SuperPeerMsg>({
-    seed: options.seed,
-    network: { latencyMs: { min: 1, max: 10 } },
-    replayCommand: `clusterkit sim superpeer --seed ${options.seed} --nodes ${options.nodes} --duration ${options.durationMs}ms --faults ${options.faults.join(',') || 'none'}${setFlags(options.params)}`,
-  });
-  const ids = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
+  const sim = overlaySimulator<SuperPeerMsg>('superpeer', options, false);
+  const ids = overlayIds(options.nodes);
   const bootstrap = ids.slice(0, 2);
   const capRng = sim.rng.fork('capacities');
   const capacity = new Map(ids.map((id) => [id, 1 + capRng.int(100)]));
-  for (const id of ids) {
-    sim.addNode(
-      id,
-      () =>
-        new OverlaySimNode<SuperPeerMsg, SuperPeerNode>({
-          tickMs: SUPERPEER_TICK_MS,
-          create: (ctx) => new SuperPeerNode({ address: ctx.id, config, rng: ctx.rng, capacity: capacity.get(ctx.id) ?? 1, bootstrap, items: [`item-${ctx.id}`] }),
-        }),
-    );
-  }
+  addOverlayNodes(sim, ids, SUPERPEER_TICK_MS, (ctx) => new SuperPeerNode({ address: ctx.id, config, rng: ctx.rng, capacity: capacity.get(ctx.id) ?? 1, bootstrap, items: [`item-${ctx.id}`] }));
   sim.addInvariant('super-peers bounded and capable', () => {
     for (const id of ids) {
       const c = superPeerCore(sim, id);
@@ -119,41 +91,23 @@ export function runSuperPeer(options: ScenarioOptions): SuperPeerRunResult {
   if (!sim.runUntil(() => superPeerProblem(sim, ids) === undefined, 600 * T)) throw sim.failure(`superpeer: the initial hierarchy did not form: ${superPeerProblem(sim, ids)}`);
 
   const rng = sim.rng.fork('superpeer-client');
-  let churnSearches = 0;
-  let churnOk = 0;
-  let clientOn = true;
-  const waiting = new Map<NodeId, Set<number>>();
-  const client = (): void => {
-    if (!clientOn) return;
-    for (const [id, reqs] of waiting) {
-      const c = superPeerCore(sim, id);
-      if (c === undefined) continue;
-      for (const r of c.pollResults()) if (reqs.delete(r.reqId) && r.holders.length > 0) churnOk++;
-    }
-    const id = rng.pick(ids);
-    const target = rng.pick(ids);
-    if (sim.isUp(id) && sim.isUp(target)) {
-      const reqId = (sim.node(id) as SuperPeerSimNode).act((c) => c.search(`item-${target}`));
-      if (reqId !== undefined) {
-        churnSearches++;
-        const set = waiting.get(id) ?? new Set<number>();
-        set.add(reqId);
-        waiting.set(id, set);
-      }
-    }
-    sim.schedule(5 * T, client);
-  };
-  sim.schedule(0, client);
-  const nemesis = new Nemesis(sim, { faults: options.faults, meanIntervalMs: numberParam(options.params, 'faultIntervalMs', 30 * T), durationMs: { min: 5 * T, max: 50 * T } });
-  const phases = runPhases({
+  // Churn-phase client: a search every 5 ticks from a random live peer for a random live peer's item.
+  const churn = runChurnPhase<SuperPeerMsg, SuperPeerSearchResult>({
     sim,
-    nemesis,
-    safetyMs: options.durationMs,
-    livenessMs: 1200 * T,
+    options,
+    ids,
+    rng,
+    tickMs: T,
+    requestEveryMs: 5 * T,
+    core: (id) => superPeerCore(sim, id),
+    request: (id) => {
+      const target = rng.pick(ids);
+      return sim.isUp(target) ? actOn(sim, id, (c: SuperPeerNode) => c.search(`item-${target}`)) : undefined;
+    },
+    succeeded: (r) => r.holders.length > 0,
     converged: () => superPeerProblem(sim, ids) === undefined,
     convergedDescription: 'every live leaf attached to a live super-peer that lists it; super-peers know each other',
   });
-  clientOn = false;
   const live = ids.filter((id) => sim.isUp(id));
   const cores = live.map((id) => superPeerCore(sim, id) as SuperPeerNode);
   let checked = 0;
@@ -170,7 +124,7 @@ export function runSuperPeer(options: ScenarioOptions): SuperPeerRunResult {
       if (!sim.runUntil(() => superPeerProblem(sim, ids) === undefined, 100 * T)) {
         throw sim.failure(`superpeer: the hierarchy became inconsistent after convergence and stayed so for 10 s: ${superPeerProblem(sim, ids)}`);
       }
-      const r = awaitSearch(sim, from, `item-${target}`, 100 * T);
+      const r = awaitResult<SuperPeerMsg, SuperPeerSearchResult, SuperPeerNode>(sim, from, (c) => c.search(`item-${target}`), 100 * T);
       if (r === undefined) throw sim.failure(`superpeer: search from ${from} got no result`);
       holders = r.holders;
       if (holders.length === 0) retries++;
@@ -185,15 +139,15 @@ export function runSuperPeer(options: ScenarioOptions): SuperPeerRunResult {
   const leaves = cores.filter((c) => c.role === 'leaf');
   return {
     sim,
-    nemesis,
-    convergeMs: phases.convergeMs,
+    nemesis: churn.nemesis,
+    convergeMs: churn.convergeMs,
     supers: supers.length,
     leaves: leaves.length,
     meanSuperCapacity: mean(supers.map((c) => c.capacity)),
     meanLeafCapacity: mean(leaves.map((c) => c.capacity)),
     failovers: cores.reduce((s, c) => s + c.stats.failovers, 0),
-    churnSearches,
-    churnSearchesOk: churnOk,
+    churnSearches: churn.requests,
+    churnSearchesOk: churn.requestsOk,
     checkedSearches: checked,
     retriedSearches: retries,
     density: connectivityDensity(g),
@@ -208,12 +162,13 @@ export const superPeerScenario: Scenario = {
   defaults: { nodes: 30, durationMs: 60_000, ops: 0, faults: ['partition', 'clog', 'crash', 'pause', 'loss', 'duplicate', 'reorder'] },
   run(options: ScenarioOptions): ScenarioResult {
     const r = runSuperPeer(options);
-    const rate = r.churnSearches === 0 ? 1 : r.churnSearchesOk / r.churnSearches;
-    return {
-      ok: true,
-      seed: options.seed,
-      headline: `superpeer: ${options.nodes} peers, ${r.nemesis.log.length} faults, ${r.supers} super-peers (mean capacity ${r.meanSuperCapacity.toFixed(0)} vs leaves ${r.meanLeafCapacity.toFixed(0)}), consistent ${r.convergeMs.toFixed(0)} ms after heal, ${r.checkedSearches} searches exact; C = ${r.density.toFixed(3)}, diameter ${r.diameter}; searches under churn ${(rate * 100).toFixed(1)} % ok`,
-      summary: {
+    const rate = churnRate(r.churnSearches, r.churnSearchesOk);
+    return overlayResult(
+      options,
+      r.sim,
+      r.nemesis,
+      `superpeer: ${options.nodes} peers, ${r.nemesis.log.length} faults, ${r.supers} super-peers (mean capacity ${r.meanSuperCapacity.toFixed(0)} vs leaves ${r.meanLeafCapacity.toFixed(0)}), consistent ${r.convergeMs.toFixed(0)} ms after heal, ${r.checkedSearches} searches exact; C = ${r.density.toFixed(3)}, diameter ${r.diameter}; searches under churn ${(rate * 100).toFixed(1)} % ok`,
+      {
         peers: options.nodes,
         faults: r.nemesis.log.length,
         convergeMs: Math.round(r.convergeMs),
@@ -229,10 +184,7 @@ export const superPeerScenario: Scenario = {
         averagePathLength: Number(r.averagePathLength.toFixed(3)),
         churnSearches: r.churnSearches,
         churnSearchSuccess: Number(rate.toFixed(4)),
-        events: r.sim.stats.events,
-        traceHash: r.sim.traceHash().slice(0, 16),
       },
-      details: r.nemesis.log.map(([t, what]) => `${t.toFixed(1)} ms  ${what}`),
-    };
+    );
   },
 };
