@@ -18,6 +18,7 @@
  *
  * Leaves out: snapshots (the log is replayed from slot 1 at restart).
  */
+import { applyRegisterCommand, type RegisterCommand, type RegisterState } from './kv-register.ts';
 import { type KvClientMsg, LeaderKvClient, leaderKvDriver } from './kv-client.ts';
 import { ClusterkitError } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
@@ -35,7 +36,7 @@ import {
 } from '../consensus/paxos/multi.ts';
 import type { KvValue } from '../sim/history.ts';
 import type { SimContext, SimDisk, SimNode } from '../sim/types.ts';
-import type { KvClientDriver, KvOp, KvOutcome } from '../sim/workload.ts';
+import type { KvClientDriver, KvOp } from '../sim/workload.ts';
 import { frame, unframeAll } from './raft-wal.ts';
 
 export type PaxosKvMsg =
@@ -164,17 +165,8 @@ export class PaxosChecker {
   }
 }
 
-interface Command {
-  c: NodeId;
-  i: number;
-  op: KvOp;
-}
-
-interface KvState {
-  data: Record<string, KvValue>;
-  lastId: Record<NodeId, number>;
-  lastResult: Record<NodeId, KvOutcome>;
-}
+type Command = RegisterCommand;
+type KvState = RegisterState;
 
 export interface PaxosKvServerOptions {
   config: Partial<PaxosConfig> & { nodes: readonly NodeId[] };
@@ -335,27 +327,7 @@ export class PaxosKvServer implements SimNode<PaxosKvMsg> {
 
   private applyCommand(cmd: Command): void {
     const key = `${cmd.c}/${cmd.i}`;
-    let outcome: KvOutcome;
-    const last = this.kv.lastId[cmd.c] ?? 0;
-    if (last >= cmd.i) {
-      outcome = last > cmd.i ? { type: 'info', error: 'superseded request' } : (this.kv.lastResult[cmd.c] ?? { type: 'info', error: 'duplicate request' });
-    } else {
-      const current = this.kv.data[cmd.op.key] ?? null;
-      if (cmd.op.f === 'write') {
-        this.kv.data[cmd.op.key] = cmd.op.value as KvValue;
-        outcome = { type: 'ok' };
-      } else {
-        const [from, to] = cmd.op.value as [KvValue, KvValue];
-        if (current === from) {
-          this.kv.data[cmd.op.key] = to;
-          outcome = { type: 'ok' };
-        } else {
-          outcome = { type: 'fail', error: `cas: expected ${JSON.stringify(from)}, found ${JSON.stringify(current)}` };
-        }
-      }
-      this.kv.lastId[cmd.c] = cmd.i;
-      this.kv.lastResult[cmd.c] = outcome;
-    }
+    const outcome = applyRegisterCommand(this.kv, cmd);
     if (this.pendingWrites.delete(key)) this.ctx.send(cmd.c, { type: 'res', id: cmd.i, outcome });
   }
 

@@ -13,6 +13,7 @@
  * Leaves out: client sessions that survive leader changes (a client whose request is in doubt
  * times out, and the history records it as `info`).
  */
+import { applyRegisterCommand, type RegisterCommand, type RegisterState } from './kv-register.ts';
 import { type KvClientMsg, LeaderKvClient, leaderKvDriver } from './kv-client.ts';
 import type { NodeId } from '../core/ids.ts';
 import { ClusterkitError } from '../core/errors.ts';
@@ -22,7 +23,7 @@ import type { MemoryStorage } from '../consensus/raft/storage.ts';
 import type { ConfState, Entry, Message } from '../consensus/raft/types.ts';
 import type { KvValue } from '../sim/history.ts';
 import type { SimContext, SimNode } from '../sim/types.ts';
-import type { KvClientDriver, KvOp, KvOutcome } from '../sim/workload.ts';
+import type { KvClientDriver, KvOp } from '../sim/workload.ts';
 import { recoverStorage, rewriteWal, SNAP_FILE, snapshotFile, WAL_FILE, walEntriesRecord, walHardStateRecord } from './raft-wal.ts';
 
 export type RaftKvMsg =
@@ -32,17 +33,8 @@ export type RaftKvMsg =
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-interface Command {
-  c: NodeId;
-  i: number;
-  op: KvOp;
-}
-
-interface KvState {
-  data: Record<string, KvValue>;
-  lastId: Record<NodeId, number>;
-  lastResult: Record<NodeId, KvOutcome>;
-}
+type Command = RegisterCommand;
+type KvState = RegisterState;
 
 function entryKey(e: Entry): string {
   return e.type === 'normal' ? `${e.term}:n:${dec.decode(e.data)}` : `${e.term}:c:${JSON.stringify(e.change)}`;
@@ -293,27 +285,7 @@ export class RaftKvServer implements SimNode<RaftKvMsg> {
     if (e.type !== 'normal' || e.data.byteLength === 0) return;
     const cmd = JSON.parse(dec.decode(e.data)) as Command;
     const key = `${cmd.c}/${cmd.i}`;
-    let outcome: KvOutcome;
-    if ((this.kv.lastId[cmd.c] ?? 0) >= cmd.i) {
-      outcome = this.kv.lastResult[cmd.c] ?? { type: 'info', error: 'duplicate of an older request' };
-      if ((this.kv.lastId[cmd.c] ?? 0) > cmd.i) outcome = { type: 'info', error: 'superseded request' };
-    } else {
-      const current = this.kv.data[cmd.op.key] ?? null;
-      if (cmd.op.f === 'write') {
-        this.kv.data[cmd.op.key] = cmd.op.value as KvValue;
-        outcome = { type: 'ok' };
-      } else {
-        const [from, to] = cmd.op.value as [KvValue, KvValue];
-        if (current === from) {
-          this.kv.data[cmd.op.key] = to;
-          outcome = { type: 'ok' };
-        } else {
-          outcome = { type: 'fail', error: `cas: expected ${JSON.stringify(from)}, found ${JSON.stringify(current)}` };
-        }
-      }
-      this.kv.lastId[cmd.c] = cmd.i;
-      this.kv.lastResult[cmd.c] = outcome;
-    }
+    const outcome = applyRegisterCommand(this.kv, cmd);
     if (this.pendingWrites.delete(key)) this.ctx.send(cmd.c, { type: 'res', id: cmd.i, outcome });
   }
 
