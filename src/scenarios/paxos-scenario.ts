@@ -19,7 +19,7 @@ import type { NodeId } from '../core/ids.ts';
 import type { Rng } from '../core/rng.ts';
 import { ballotString } from '../consensus/paxos/ballot.ts';
 import { type PaxosConfig, type QuorumConfig, quorumSizes } from '../consensus/paxos/config.ts';
-import { checkLinearizable } from '../sim/checkers/linearizability.ts';
+import { checkLinearizable, linearizabilityVerdict } from '../sim/checkers/linearizability.ts';
 import { historyToJsonLines } from '../sim/history.ts';
 import { type CustomAction, Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
@@ -186,12 +186,7 @@ export const paxosScenario: Scenario = {
     const check = checkLinearizable(history);
     const counts = run.workload.counts();
     const ok = check.outcome === 'linearizable';
-    const why =
-      check.outcome === 'not-linearizable'
-        ? ` NOT LINEARIZABLE on key ${check.failure.key}: ${check.failure.reason}`
-        : check.outcome === 'unknown'
-          ? ` linearizability unknown: ${check.detail}`
-          : '';
+    const why = linearizabilityVerdict(check);
     let noops = 0;
     let batches = 0;
     let commands = 0;

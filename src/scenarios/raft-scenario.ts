@@ -20,7 +20,7 @@ import { AssertionError } from '../core/assert.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { NodeId } from '../core/ids.ts';
 import type { Rng } from '../core/rng.ts';
-import { checkLinearizable } from '../sim/checkers/linearizability.ts';
+import { checkLinearizable, linearizabilityVerdict } from '../sim/checkers/linearizability.ts';
 import { historyToJsonLines } from '../sim/history.ts';
 import { type CustomAction, Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
@@ -196,12 +196,7 @@ export const raftScenario: Scenario = {
     const check = checkLinearizable(history);
     const counts = run.workload.counts();
     const ok = check.outcome === 'linearizable';
-    const why =
-      check.outcome === 'not-linearizable'
-        ? ` NOT LINEARIZABLE on key ${check.failure.key}: ${check.failure.reason}`
-        : check.outcome === 'unknown'
-          ? ` linearizability unknown: ${check.detail}`
-          : '';
+    const why = linearizabilityVerdict(check);
     let snapshotsInstalled = 0;
     for (const id of run.servers) snapshotsInstalled += run.server(id)?.stats.snapshotsInstalled ?? 0;
     let maxTerm = 0;

@@ -5,7 +5,7 @@
  * an acknowledged write is lost in a crash or a reply exposes unsynced data.
  */
 import type { Rng } from '../core/rng.ts';
-import { checkLinearizable } from '../sim/checkers/linearizability.ts';
+import { checkLinearizable, linearizabilityVerdict } from '../sim/checkers/linearizability.ts';
 import { historyToJsonLines } from '../sim/history.ts';
 import { Nemesis } from '../sim/nemesis.ts';
 import { runPhases } from '../sim/run.ts';
@@ -96,7 +96,7 @@ export const registerScenario: Scenario = {
     const history = run.workload.history();
     const check = checkLinearizable(history);
     const ok = check.outcome === 'linearizable';
-    const why = check.outcome === 'not-linearizable' ? ` NOT LINEARIZABLE on key ${check.failure.key}: ${check.failure.reason}` : check.outcome === 'unknown' ? ` linearizability unknown: ${check.detail}` : '';
+    const why = linearizabilityVerdict(check);
     return {
       ok,
       seed: options.seed,

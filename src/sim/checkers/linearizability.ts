@@ -642,3 +642,15 @@ function explain(op: KvOperation, state: KvValue, illegal: boolean): string {
       return unreachable(op.f, 'operation function');
   }
 }
+
+/** A one-line verdict for scenario headlines: empty when linearizable, else why not (leading space). */
+export function linearizabilityVerdict(result: LinearizabilityResult): string {
+  switch (result.outcome) {
+    case 'linearizable':
+      return '';
+    case 'not-linearizable':
+      return ` NOT LINEARIZABLE on key ${result.failure.key}: ${result.failure.reason}`;
+    case 'unknown':
+      return ` linearizability unknown: ${result.detail}`;
+  }
+}
